@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sets up porttray on a Debian/Ubuntu machine: system packages, then a virtualenv in .venv.
+#   scripts/setup.sh          what the tray needs to run
+#   scripts/setup.sh --test   also what the test suite needs (Xvfb, dunst, trayer, Chromium, ...)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runtime_pkgs=(
+  python3-venv python3-dev gcc pkg-config libgirepository1.0-dev libcairo2-dev
+  gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 xclip
+)
+test_pkgs=(
+  xvfb xdotool trayer dunst dbus dbus-x11 x11-utils imagemagick chromium libnotify-bin
+)
+
+pkgs=("${runtime_pkgs[@]}")
+extras="."
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=("${test_pkgs[@]}")
+  extras=".[test]"
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "porttray setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python="${PYTHON:-python3}"
+if [[ ! -x .venv/bin/python ]]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e "$extras"
