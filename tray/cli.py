@@ -99,7 +99,6 @@ def _watch(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     engine = open_engine(args.method)
-    logger.info("watching with %s every %.2f s", engine.method, args.interval)
     try:
         _watch_loop(engine, args, stop)
     except BrokenPipeError:
@@ -111,6 +110,7 @@ def _watch(args: argparse.Namespace) -> int:
 
 def _watch_loop(engine: Engine, args: argparse.Namespace, stop: threading.Event) -> None:
     previous = _visible(engine.scan(), args.all)
+    logger.info("watching with %s every %.2f s", engine.method, args.interval)
     deadline = time.monotonic()
     while True:
         deadline += args.interval

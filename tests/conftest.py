@@ -1,0 +1,63 @@
+"""Suite-wide guards: every test leaves no thread, child process or file descriptor behind."""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import psutil
+import pytest
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.02) -> bool:
+    """Poll `predicate` until it holds or `timeout` passes; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(step)
+
+
+def _fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def _threads() -> set[threading.Thread]:
+    return set(threading.enumerate())
+
+
+def _children() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True) if p.status() != "zombie"]
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves a thread, a child process or an open fd behind."""
+    if request.node.get_closest_marker("allow_leaks"):
+        yield
+        return
+    threads, fds = _threads(), _fds()
+    yield
+    gc.collect()
+    assert wait_for(lambda: not (_threads() - threads), 5.0), (
+        f"threads left behind: {sorted(t.name for t in _threads() - threads)}"
+    )
+    assert wait_for(lambda: not _children(), 5.0), f"processes left behind: {_children()}"
+    assert wait_for(lambda: len(_fds() - fds) == 0, 2.0), (
+        f"fds left behind: {_describe(_fds() - fds)}"
+    )
+
+
+def _describe(fds: set[str]) -> list[str]:
+    described = []
+    for fd in fds:
+        try:
+            described.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            continue
+    return described

@@ -1,0 +1,1 @@
+"""Real listening sockets and server processes for the tests."""

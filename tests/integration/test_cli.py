@@ -1,0 +1,129 @@
+"""`porttray list` and `porttray watch` run as a user runs them: as a separate process."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.servers import child_listening, http_server, listener
+
+PORTTRAY = [sys.executable, "-m", "tray"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*PORTTRAY, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_version_and_help() -> None:
+    from tray import __version__
+
+    assert run("--version").stdout.strip() == f"porttray {__version__}"
+    helped = run("--help")
+    assert helped.returncode == 0 and "list" in helped.stdout and "watch" in helped.stdout
+
+
+@pytest.mark.parametrize("args", [["lst"], ["watch", "--interval", "soon"], ["list", "--bogus"]])
+def test_usage_errors_are_one_line_and_exit_2(args: list[str]) -> None:
+    done = run(*args)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("porttray: ")
+
+
+def test_list_json_describes_a_real_http_server(tmp_path: Path) -> None:
+    with http_server(tmp_path) as (proc, port):
+        done = run("list", "--json")
+    assert done.returncode == 0, done.stderr
+    (obj,) = [o for o in json.loads(done.stdout) if o["port"] == port]
+    assert obj["url"] == f"http://127.0.0.1:{port}"
+    assert obj["addresses"] == ["127.0.0.1"] and obj["exposed"] is False
+    assert obj["pid"] == proc.pid and obj["process"].startswith("python")
+    assert obj["cmdline"][1:4] == ["-m", "http.server", str(port)]
+    assert obj["cwd"] == str(tmp_path) and obj["user"]
+    assert obj["started"][:4].isdigit() and "T" in obj["started"]
+
+
+def test_list_all_adds_non_loopback_and_table_marks_exposed() -> None:
+    with listener("192.0.2.1") as other, listener("0.0.0.0") as wild:
+        other_port, wild_port = other.getsockname()[1], wild.getsockname()[1]
+        plain = {o["port"] for o in json.loads(run("list", "--json").stdout)}
+        every = {o["port"] for o in json.loads(run("list", "--json", "--all").stdout)}
+        text = run("list").stdout
+    assert wild_port in plain and other_port not in plain
+    assert {wild_port, other_port} <= every
+    (row,) = [line for line in text.splitlines() if line.startswith(f"{wild_port} ")]
+    assert "exposed" in row and f"http://127.0.0.1:{wild_port}" in row
+
+
+@contextmanager
+def watching(*args: str) -> Iterator[subprocess.Popen[str]]:
+    proc = subprocess.Popen(
+        [*PORTTRAY, "-v", "watch", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_started(proc)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+
+
+def read_line(proc: subprocess.Popen[str], timeout: float = 5.0) -> str:
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    assert ready, "watch printed nothing in time"
+    return proc.stdout.readline()
+
+
+def wait_started(proc: subprocess.Popen[str]) -> None:
+    """watch logs its start at -v; that line means the baseline is taken."""
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], deadline - time.monotonic())
+        if ready and "watching with" in proc.stderr.readline():
+            return
+    raise AssertionError("watch did not start")
+
+
+def test_watch_json_reports_open_and_close_but_not_what_was_there() -> None:
+    with listener("127.0.0.1") as before, watching("--json", "--interval", "0.1") as proc:
+        with child_listening(["127.0.0.1", "::1"]) as child:
+            opened = json.loads(read_line(proc))
+        closed = json.loads(read_line(proc))
+        assert opened["event"] == "opened" and closed["event"] == "closed"
+        for event in (opened, closed):
+            assert event["server"]["port"] == child.port
+            assert event["server"]["pid"] == child.pid
+            assert event["server"]["addresses"] == ["127.0.0.1", "::1"]
+            assert "T" in event["at"]
+        assert before.getsockname()[1] != child.port
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(5) == 0
+        assert proc.stdout is not None and proc.stdout.read() == ""
+
+
+def test_watch_text_lines_and_ctrl_c_exits_0() -> None:
+    with watching("--interval", "0.1") as proc:
+        with listener("127.0.0.1") as sock:
+            port = sock.getsockname()[1]
+            line = read_line(proc)
+        assert "opened" in line and str(port) in line and str(os.getpid()) in line
+        assert "closed" in read_line(proc)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(5) == 0
