@@ -1,0 +1,60 @@
+"""How a server is named to a person: in menu labels, notifications and the recently-closed list.
+
+Pure. The best name is the page title, else the project, else what runs it (kind or process name);
+a second part adds what the first leaves out, so `:5173  Acme Shop — acme-web` and
+`:5000  flask — api` both tell which is which at a glance.
+"""
+
+from __future__ import annotations
+
+from tray.model import Server, http_url
+
+TITLE_LIMIT = 48
+
+
+def runner(server: Server) -> str | None:
+    """What runs the server: its recognised kind, else its process name."""
+    return server.identity.kind or server.name
+
+
+def describe(server: Server) -> str:
+    """The name of a server without its port ("Acme Shop — acme-web", "node — shop", "?")."""
+    ident = server.identity
+    title = _cut(ident.title) if ident.title else None
+    first = title or runner(server) or ident.project or "unknown process"
+    second = ident.project if ident.project != first else None
+    if title and second is None:
+        second = runner(server)
+    return f"{first} — {second}" if second and second != first else first
+
+
+def label(server: Server) -> str:
+    """The menu label of a server: port, name, and a warning sign when it is exposed."""
+    warning = "  ⚠" if server.exposed else ""
+    return f":{server.port}  {describe(server)}{warning}"
+
+
+def scheme(server: Server) -> str:
+    """ "https" for servers found to speak TLS, else "http"."""
+    return "https" if server.identity.protocol == "https" else "http"
+
+
+def open_url(server: Server, host: str | None = None) -> str:
+    """The URL Open in browser uses: a better one found while probing, else scheme://host:port."""
+    if server.identity.open_url:
+        return server.identity.open_url
+    return address(server, host)
+
+
+def address(server: Server, host: str | None = None) -> str:
+    """The server's address as a URL on loopback (or on `host`, for example "localhost")."""
+    return http_url(host or server.host or "127.0.0.1", server.port, scheme(server))
+
+
+def speaks_http(server: Server) -> bool:
+    """Whether a browser can open it: true until a probe says otherwise."""
+    return server.identity.protocol != "other"
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= TITLE_LIMIT else text[: TITLE_LIMIT - 1].rstrip() + "…"

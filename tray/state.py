@@ -1,0 +1,104 @@
+"""What the tray shows, as one immutable value, and the pure steps that change it.
+
+The monitor thread is the only writer: it folds snapshots and probe results into a new `AppState`
+with the functions below and publishes it; the UI thread only reads whatever state was published
+last. Nothing here does I/O, so every step is tested with plain values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from tray.model import Closed, Event, Identity, Opened, Server
+
+Key = tuple[int, int | None]
+RECENT_LIMIT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A server as the tray knows it."""
+
+    server: Server
+    """The server, with its identity once known."""
+    since: float
+    """When porttray first saw it listening (seconds since the epoch)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """A server that stopped listening, for the "Recently closed" list."""
+
+    server: Server
+    """The server as last seen."""
+    since: float
+    """When it was first seen."""
+    until: float
+    """When it was seen gone."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    """Everything the menu and the icon are drawn from."""
+
+    entries: tuple[Entry, ...] = ()
+    """Visible servers, by port."""
+    paused: bool = False
+    """Whether new-server notifications are silenced."""
+    method: str = ""
+    """The discovery method in use."""
+    recent: tuple[Gone, ...] = ()
+    """Servers that went away, newest first, at most RECENT_LIMIT."""
+
+    @property
+    def exposed(self) -> bool:
+        """Whether any visible server is reachable from the network."""
+        return any(e.server.exposed for e in self.entries)
+
+    def find(self, key: Key) -> Entry | None:
+        """The entry of a server, if it is still listening."""
+        return next((e for e in self.entries if e.server.key == key), None)
+
+
+def apply_events(state: AppState, servers: tuple[Server, ...], events: list[Event]) -> AppState:
+    """Fold a new snapshot's visible servers and its events into the state."""
+    old = {e.server.key: e for e in state.entries}
+    opened_at = {ev.server.key: ev.at for ev in events if isinstance(ev, Opened)}
+    entries = []
+    for server in servers:
+        previous = old.get(server.key)
+        if previous is None:
+            since = opened_at.get(server.key) or _started(server)
+            entries.append(Entry(server, since))
+        else:
+            known = dataclasses.replace(server, identity=previous.server.identity)
+            entries.append(Entry(known, previous.since))
+    gone = [
+        Gone(old[ev.server.key].server, old[ev.server.key].since, ev.at)
+        for ev in events
+        if isinstance(ev, Closed) and ev.server.key in old
+    ]
+    recent = (*reversed(gone), *state.recent)[:RECENT_LIMIT]
+    return dataclasses.replace(state, entries=tuple(entries), recent=recent)
+
+
+def _started(server: Server) -> float:
+    """For servers already listening when porttray started: their process's start time."""
+    return server.process.started if server.process and server.process.started else 0.0
+
+
+def apply_identity(state: AppState, key: Key, identity: Identity) -> AppState:
+    """Attach a probe's result to the server it is about (ignored if that server has gone)."""
+    entries = tuple(
+        Entry(dataclasses.replace(e.server, identity=identity), e.since)
+        if e.server.key == key
+        else e
+        for e in state.entries
+    )
+    return dataclasses.replace(state, entries=entries)
+
+
+def set_paused(state: AppState, paused: bool) -> AppState:
+    """Pause or resume notifications."""
+    return dataclasses.replace(state, paused=paused)
