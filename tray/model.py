@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 Protocol = Literal["http", "https", "other"]
@@ -171,6 +172,7 @@ def _as_v4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4A
     return ip.ipv4_mapped
 
 
+@lru_cache(maxsize=4096)
 def is_wildcard(address: str) -> bool:
     """0.0.0.0, :: and ::ffff:0.0.0.0: every interface, the network included."""
     ip = _parse(address)
@@ -180,6 +182,7 @@ def is_wildcard(address: str) -> bool:
     return (v4 is not None and int(v4) == 0) or (v4 is None and int(ip) == 0)
 
 
+@lru_cache(maxsize=4096)
 def is_loopback(address: str) -> bool:
     """127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104."""
     ip = _parse(address)
@@ -194,6 +197,7 @@ def reachable_on_loopback(address: str) -> bool:
     return is_loopback(address) or is_wildcard(address)
 
 
+@lru_cache(maxsize=4096)
 def loopback_host(addresses: tuple[str, ...], v6only: bool | None = None) -> str | None:
     """The loopback address to connect to, preferring 127.0.0.1, else another 127.x, else ::1."""
     v4: list[str] = []

@@ -91,6 +91,16 @@ class OwnerIndex:
             self._search(new)
         return {i: self._owner.get(i) for i in inodes}
 
+    def forget_dead(self) -> set[int]:
+        """Forget inodes whose owner has exited; the pids that were gone."""
+        dead = {
+            pid for pid in set(self._owner.values()) if not os.path.exists(f"{self._proc}/{pid}")
+        }
+        if dead:
+            for inode in [i for i, pid in self._owner.items() if pid in dead]:
+                del self._owner[inode]
+        return dead
+
     def _forget(self, live: Collection[int]) -> None:
         live_set = live if isinstance(live, set | frozenset) else set(live)
         for inode in [i for i in self._owner if i not in live_set]:
@@ -146,6 +156,10 @@ class ProcessDetails:
             if info is not None:
                 self._cache[pid] = info
         return info
+
+    def pids(self) -> list[int]:
+        """The processes whose details are cached."""
+        return list(self._cache)
 
     def retain(self, pids: Iterable[int]) -> None:
         """Forget every process but these."""

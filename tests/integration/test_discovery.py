@@ -5,6 +5,8 @@ from __future__ import annotations
 import array
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -202,4 +204,44 @@ def test_unchanged_listeners_reuse_the_previous_servers() -> None:
             second = eng.scan()
             assert second.servers is first.servers
     finally:
+        eng.close()
+
+
+DAEMONIZE = """
+import os, socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True)
+sys.stdin.readline()
+pid = os.fork()
+if pid:
+    print(pid, flush=True)
+    os._exit(0)
+sys.stdin.read()
+"""
+
+
+def test_owner_that_exits_while_a_forked_child_keeps_the_socket_is_replaced() -> None:
+    """The daemonize pattern: the listener is shown with the process that now holds it."""
+    eng = open_engine("netlink")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DAEMONIZE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    port = int(proc.stdout.readline())
+    grandchild = None
+    try:
+        assert [s.pid for s in find(eng, port)] == [proc.pid]
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        grandchild = int(proc.stdout.readline())
+        assert proc.wait(5) == 0
+        assert wait_for(lambda: [s.pid for s in find(eng, port)] == [grandchild], 5)
+    finally:
+        proc.stdin.close()
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if grandchild is not None:
+            assert wait_for(lambda: not psutil.pid_exists(grandchild), 5)
         eng.close()

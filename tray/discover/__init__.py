@@ -51,6 +51,14 @@ class Owners(Protocol):
         """Forget cached details of every process but these."""
         ...
 
+    def forget_dead(self) -> bool:
+        """Drop owners that have exited (their socket may live on in a child); True if any."""
+        ...
+
+
+REVALIDATE_EVERY = 4
+"""Every this many polls, check that cached owners still exist (about 2 µs per owner)."""
+
 
 class Engine:
     """Takes snapshots of the listening servers; keeps caches between polls."""
@@ -61,6 +69,7 @@ class Engine:
         self._fallback: Callable[[], Source] | None = None
         self._last_listeners: list[Listener] | None = None
         self._last_servers: tuple[Server, ...] = ()
+        self._polls = 0
 
     @property
     def method(self) -> str:
@@ -74,7 +83,9 @@ class Engine:
     def scan(self) -> Snapshot:
         """The listening servers now. Never raises for bad system data; it logs instead."""
         listeners = self._listeners()
-        if listeners != self._last_listeners:
+        self._polls += 1
+        revalidate = self._polls % REVALIDATE_EVERY == 0
+        if listeners != self._last_listeners or (revalidate and self._owners.forget_dead()):
             self._last_servers = self._servers(listeners)
             self._last_listeners = listeners
         return Snapshot(servers=self._last_servers, method=self.method, taken=time.time())

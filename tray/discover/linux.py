@@ -26,3 +26,9 @@ class LinuxOwners:
     def retain(self, pids: Iterable[int]) -> None:
         """Forget processes that hold no listener any more."""
         self._details.retain(pids)
+
+    def forget_dead(self) -> bool:
+        """Forget owners that exited, so their sockets (kept by a child) are searched again."""
+        dead = self.index.forget_dead()
+        self._details.retain(p for p in self._details.pids() if p not in dead)
+        return bool(dead)

@@ -116,3 +116,7 @@ class PsutilOwners:
     def retain(self, pids: Iterable[int]) -> None:
         """Forget processes that hold no listener any more."""
         self._details.retain(pids)
+
+    def forget_dead(self) -> bool:
+        """psutil reports the live owner with every socket: nothing can go stale."""
+        return False
