@@ -1,9 +1,299 @@
-"""The tray application: the only module that imports pystray."""
+"""The tray application: wiring, threads and lifecycle. The only module that imports pystray.
+
+Threads: pystray's `run()` owns the main thread (macOS requires it) and only renders the state the
+monitor published last and dispatches clicks; the monitor thread scans and decides; probes run on
+its pool; desktop-notifier runs its own asyncio loop. Quit stops them all within two seconds.
+"""
 
 from __future__ import annotations
 
+import getpass
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from tray import autostart, config, icons, menu, stopping
+from tray.backend import Backend, BackendError, choose, load_pystray
+from tray.browser import open_url
+from tray.clipboard import Clipboard
+from tray.discover import open_engine
+from tray.instance import InstanceLock
+from tray.model import Identity, Server
+from tray.monitor import Hooks, Monitor, SetAutostart, SetPaused, StillRunning
+from tray.notify import Notifier
+from tray.policy import note_for
+from tray.state import AppState
+
+logger = logging.getLogger(__name__)
+
+FORCE_AFTER = 3.0
+"""Seconds after Stop before Force stop is offered for a server that is still running."""
+
+
+def to_pystray(
+    pystray: Any, items: tuple[menu.Item, ...], dispatch: Callable[[menu.Action], None]
+) -> list[Any]:
+    """Menu data → pystray items. Actions are bound with closures: pystray counts parameters."""
+    built: list[Any] = []
+    for item in items:
+        if item is menu.SEPARATOR or item.label == "-":
+            built.append(pystray.Menu.SEPARATOR)
+        elif item.children:
+            sub = to_pystray(pystray, item.children, dispatch)
+            built.append(pystray.MenuItem(item.label, pystray.Menu(*sub), enabled=item.enabled))
+        else:
+            checked = _constant(item.checked) if item.checked is not None else None
+            action = _bind(dispatch, item.action)
+            built.append(
+                pystray.MenuItem(item.label, action, enabled=item.enabled, checked=checked)
+            )
+    return built
+
+
+def _bind(
+    dispatch: Callable[[menu.Action], None], action: menu.Action | None
+) -> Callable[[], None]:
+    def clicked() -> None:
+        if action is not None:
+            dispatch(action)
+
+    return clicked
+
+
+def _constant(value: bool) -> Callable[[Any], bool]:
+    def checked(_item: Any) -> bool:
+        return value
+
+    return checked
+
+
+class App:
+    """porttray in the tray."""
+
+    def __init__(
+        self,
+        pystray: Any,
+        backend: Backend,
+        *,
+        settings_path: Any,
+        interval: float | None,
+        method: str | None,
+    ) -> None:
+        self._pystray = pystray
+        self._backend = backend
+        self._user = getpass.getuser()
+        self._settings_path = settings_path
+        self._autostart = autostart.for_platform()
+        watcher = config.ConfigWatcher(settings_path)
+        self._drawn: tuple[int, bool, bool] | None = None
+        self._menu_items = menu.build(AppState(), user=self._user)
+        self.icon = pystray.Icon(
+            "porttray", icon=icons.render(0), title="porttray", menu=pystray.Menu(self._menu)
+        )
+        self._notifier = Notifier(fallback=self._fallback_notify)
+        self._clipboard = Clipboard(on_error=self.report, use_gtk=backend.glib)
+        hooks = Hooks(self._on_state, self._on_notes, self._open_server, self.report)
+        self.monitor = Monitor(
+            open_engine(method),
+            hooks,
+            config=watcher.config,
+            interval=interval,
+            identify=self._identify,
+            watcher=watcher,
+        )
+        self._stopping = threading.Event()
+
+    def run(self) -> int:
+        """Show the icon and block until Quit (or SIGTERM/SIGINT)."""
+        try:
+            self.icon.run(setup=self._setup)
+        except Exception as exc:
+            if not self._stopping.is_set():
+                logger.exception("the tray stopped")
+                self._shutdown()
+                return 1
+            logger.debug("the tray backend complained while stopping: %s", exc)
+        self._shutdown()
+        return 0
+
+    def _setup(self, icon: Any) -> None:
+        icon.visible = True
+        self._install_signal_handlers()
+        self._notifier.start()
+        self.monitor.start()
+        self.monitor.send(SetAutostart(self._autostart.enabled()))
+        logger.info(
+            "porttray is running (%s backend, %s discovery)",
+            self._backend.name,
+            self.monitor.state.method,
+        )
+
+    def _install_signal_handlers(self) -> None:
+        if self._backend.glib:
+            from gi.repository import GLib
+
+            for signo in (signal.SIGTERM, signal.SIGINT):
+                GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signo, self._on_signal)
+
+    def _on_signal(self) -> bool:
+        self.quit()
+        return False
+
+    def quit(self) -> None:
+        """Stop everything; pystray's run() then returns on the main thread."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self.monitor.stop()
+        self.icon.stop()
+
+    def _shutdown(self) -> None:
+        self._stopping.set()
+        self.monitor.stop()
+        self._notifier.stop()
+
+    # state → UI
+
+    def _menu(self) -> list[Any]:
+        return to_pystray(self._pystray, self._menu_items, self.dispatch)
+
+    def _on_state(self, state: AppState) -> None:
+        items = menu.build(state, user=self._user)
+        if items != self._menu_items:
+            self._menu_items = items
+            self.icon.update_menu()
+        drawn = (len(state.entries), state.exposed, state.paused)
+        if drawn != self._drawn:
+            self._drawn = drawn
+            self.icon.icon = icons.render(drawn[0], exposed=drawn[1], paused=drawn[2])
+            self.icon.title = _title(drawn[0])
+
+    def _on_notes(self, servers: tuple[Server, ...]) -> None:
+        note = note_for(servers)
+        url = note.url
+        if url is None:
+            self._notifier.notify(note.title, note.body)
+            return
+
+        def open_it() -> None:
+            open_url(url, self.report)
+
+        self._notifier.notify(
+            note.title, note.body, button=(note.button, open_it), on_click=open_it
+        )
+
+    def _open_server(self, server: Server) -> None:
+        open_url(note_for((server,)).url or server.url, self.report)
+
+    # clicks
+
+    def dispatch(self, action: menu.Action) -> None:
+        """Carry out a menu action. Runs on the UI thread: nothing here may block."""
+        state = self.monitor.state
+        if action.kind == "open":
+            open_url(action.value, self.report)
+        elif action.kind == "copy":
+            self._clipboard.copy(action.value)
+        elif action.kind == "pause":
+            self.monitor.send(SetPaused(not state.paused))
+        elif action.kind == "autostart":
+            self._toggle_autostart(not state.autostart)
+        elif action.kind == "hide" and action.server is not None:
+            self._hide(action.server[0])
+        elif action.kind in ("stop", "force") and action.server is not None:
+            self._stop(action.server, force=action.kind == "force")
+        elif action.kind == "quit":
+            self.quit()
+
+    def _toggle_autostart(self, enable: bool) -> None:
+        try:
+            if enable:
+                self._autostart.enable(autostart.launch_command())
+            else:
+                self._autostart.disable()
+        except OSError as exc:
+            self.report(f"could not change start at login ({self._autostart.where()}): {exc}")
+        self.monitor.send(SetAutostart(self._autostart.enabled()))
+
+    def _hide(self, port: int) -> None:
+        try:
+            config.add_ignore_rule(self._settings_path, port)
+        except (OSError, ValueError, config.ConfigError) as exc:
+            self.report(f"could not hide port {port}: {exc}")
+        # the monitor notices the changed file within a second and applies it
+
+    def _stop(self, key: tuple[int, int | None], *, force: bool) -> None:
+        entry = self.monitor.state.find(key)
+        if entry is None or entry.server.pid is None:
+            return
+        pid = entry.server.pid
+        started = entry.server.process.started if entry.server.process else None
+        result = stopping.stop(pid, started, force=force)
+        if not result.ok:
+            self.report(f"did not stop the server on port {key[0]}: {result.message}")
+            return
+        logger.info("%s", result.message)
+        if not force:
+            timer = threading.Timer(FORCE_AFTER, self._check_stopped, (key, pid, started))
+            timer.name = "porttray-stop-check"
+            timer.daemon = True
+            timer.start()
+
+    def _check_stopped(self, key: tuple[int, int | None], pid: int, started: float | None) -> None:
+        if stopping.alive(pid, started):
+            self.monitor.send(StillRunning(key))
+
+    def _identify(self, server: Server) -> Identity:
+        """Runs on a probe worker: what the server is, honouring the no_probe setting."""
+        from tray.identify import NO_PROBE_DEFAULT, identify
+
+        names = self.monitor.state.config.no_probe
+        no_probe = frozenset(names) if names is not None else NO_PROBE_DEFAULT
+        return identify(server, no_probe=no_probe)
+
+    def report(self, message: str) -> None:
+        """Tell the user something went wrong, without stopping anything."""
+        logger.warning("%s", message)
+        self._notifier.notify("porttray", message)
+
+    def _fallback_notify(self, title: str, body: str) -> None:
+        if self._backend.has_notification:
+            self.icon.notify(body, title)
+
+
+def _title(count: int) -> str:
+    if count == 0:
+        return "porttray: no local servers"
+    return f"porttray: {count} local server{'s' if count != 1 else ''}"
+
 
 def run_tray(*, interval: float | None = None, method: str | None = None) -> int:
-    """Start the tray and block until Quit."""
-    print("porttray: the tray is not available yet; try `porttray list` or `porttray watch`.")
-    return 1
+    """Start the tray and block until Quit. Returns the process exit code."""
+    try:
+        backend = choose()
+    except BackendError as exc:
+        print(f"porttray: cannot show a tray icon: {exc}", file=sys.stderr)
+        return 3
+    lock = InstanceLock()
+    if not lock.acquire():
+        print("porttray is already running in this session.")
+        return 0
+    try:
+        pystray = load_pystray(backend)
+    except BackendError as exc:
+        print(f"porttray: cannot show a tray icon: {exc}", file=sys.stderr)
+        return 3
+    try:
+        app = App(
+            pystray,
+            backend,
+            settings_path=config.default_path(),
+            interval=interval,
+            method=method,
+        )
+        return app.run()
+    finally:
+        lock.release()

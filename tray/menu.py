@@ -8,17 +8,19 @@ anything but this small mapping.
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from dataclasses import dataclass
 from typing import Literal
 
 from tray.model import Server
-from tray.naming import address, describe, label, open_url, speaks_http
-from tray.state import AppState, Entry, Gone
+from tray.naming import address, describe, label, open_url, speaks_http, url_host
+from tray.rules import label_of
+from tray.state import AppState, Entry, Gone, Key
 
 MENU_LIMIT = 25
 """Servers shown at the top level; the rest go under "More"."""
 
-ActionKind = Literal["open", "copy", "pause", "quit"]
+ActionKind = Literal["open", "copy", "hide", "stop", "force", "pause", "autostart", "quit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +28,11 @@ class Action:
     """What a click does."""
 
     kind: ActionKind
-    """open a URL, copy text, toggle pause, quit."""
+    """open a URL, copy text, hide or stop a server, toggle pause or autostart, quit."""
     value: str = ""
     """The URL or text."""
+    server: Key | None = None
+    """The server a hide, stop or force action is about."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,28 +54,36 @@ class Item:
 SEPARATOR = Item("-")
 
 
-def build(state: AppState, *, host: str | None = None, limit: int = MENU_LIMIT) -> tuple[Item, ...]:
-    """The whole menu for a state."""
+def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) -> tuple[Item, ...]:
+    """The whole menu for a state; `user` may stop their own servers from it."""
     items: list[Item] = []
+
+    def entry(e: Entry) -> Item:
+        server = e.server
+        host = url_host(server, state.config.address)
+        item = server_item(server, host, label_of(state.config, server))
+        manage = manage_items(server, user, server.key in state.stopping)
+        return Item(item.label, children=(*item.children, SEPARATOR, *manage))
+
     if not state.entries:
         items.append(Item("No local servers", enabled=False))
     elif len(state.entries) <= limit:
-        items.extend(server_item(e.server, host) for e in state.entries)
+        items.extend(entry(e) for e in state.entries)
     else:
         newest = sorted(state.entries, key=lambda e: (-e.since, e.server.port))
         shown, rest = newest[:limit], sorted(newest[limit:], key=_by_port)
-        items.extend(server_item(e.server, host) for e in shown)
-        more = tuple(server_item(e.server, host) for e in rest)
-        items.append(Item(f"More ({len(rest)})", children=more))
+        items.extend(entry(e) for e in shown)
+        items.append(Item(f"More ({len(rest)})", children=tuple(entry(e) for e in rest)))
     items.append(SEPARATOR)
     if state.recent:
         items.append(Item("Recently closed", children=tuple(_gone(g) for g in state.recent)))
     items.append(Item("Pause notifications", Action("pause"), checked=state.paused))
+    items.append(Item("Start at login", Action("autostart"), checked=state.autostart))
     items.append(Item("Quit porttray", Action("quit")))
     return tuple(items)
 
 
-def server_item(server: Server, host: str | None = None) -> Item:
+def server_item(server: Server, host: str | None = None, custom: str | None = None) -> Item:
     """A server's entry and its submenu."""
     actions: list[Item] = []
     if server.exposed:
@@ -80,7 +92,26 @@ def server_item(server: Server, host: str | None = None) -> Item:
         actions.append(Item("Open in browser", Action("open", open_url(server, host))))
     actions.append(Item("Copy address", Action("copy", address(server, host))))
     actions.append(Item("Copy localhost URL", Action("copy", address(server, "localhost"))))
-    return Item(label(server), children=tuple(actions))
+    return Item(label(server, custom), children=tuple(actions))
+
+
+def manage_items(server: Server, user: str | None, stopping: bool) -> tuple[Item, ...]:
+    """Copy PID / command line, Hide this port, Stop server (confirmed) and Force stop."""
+    items: list[Item] = []
+    proc = server.process
+    if server.pid is not None:
+        items.append(Item(f"Copy PID ({server.pid})", Action("copy", str(server.pid))))
+    if proc is not None and proc.cmdline:
+        items.append(Item("Copy command line", Action("copy", shlex.join(proc.cmdline))))
+    items.append(Item(f"Hide port {server.port}", Action("hide", server=server.key)))
+    if user is not None and proc is not None and proc.user == user and (server.pid or 0) > 1:
+        confirm = f"Yes, stop {server.name or 'process'} (pid {server.pid})"
+        items.append(
+            Item("Stop server", children=(Item(confirm, Action("stop", server=server.key)),))
+        )
+        if stopping:
+            items.append(Item("Force stop (still running)", Action("force", server=server.key)))
+    return tuple(items)
 
 
 def _gone(gone: Gone) -> Item:

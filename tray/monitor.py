@@ -2,14 +2,17 @@
 
 It waits on an inbox with a timeout that is the poll timer (a drift-free schedule). On timeout it
 scans, diffs, folds the events into a new `AppState` and feeds the notification policy; otherwise it
-handles a message — a probe result, a pause toggle, stop. After either, it publishes the new state
-(only when the menu or icon would change) and hands any due notification to the shell.
+handles a message — a probe result, a pause toggle, new settings, stop. After either, it publishes
+the new state (the shell redraws only what changed) and hands any due notification to the shell.
 
 Probes of new servers run on a small pool and come back as messages; they never touch the state.
+The settings file is checked about once a second (a stat); a bad file keeps the last good settings
+and is reported once.
 """
 
 from __future__ import annotations
 
+import getpass
 import logging
 import queue
 import threading
@@ -18,15 +21,26 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from tray import policy
-from tray.diff import diff, visible
+from tray import policy, rules
+from tray.config import Config, ConfigWatcher
+from tray.diff import diff
 from tray.discover import Engine
-from tray.model import Identity, Opened, Server, Snapshot
-from tray.state import AppState, Key, apply_events, apply_identity, set_paused
+from tray.model import Event, Identity, Opened, Server, Snapshot
+from tray.state import (
+    AppState,
+    Key,
+    apply_events,
+    apply_identity,
+    mark_stopping,
+    set_autostart,
+    set_config,
+    set_paused,
+)
 
 logger = logging.getLogger(__name__)
 
 Identify = Callable[[Server], Identity]
+CONFIG_CHECK_EVERY = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +62,49 @@ class SetPaused:
 
 
 @dataclass(frozen=True, slots=True)
+class NewConfig:
+    """Settings changed (read from the file, or changed from the menu)."""
+
+    config: Config
+    """The settings to use from now on."""
+
+
+@dataclass(frozen=True, slots=True)
+class StillRunning:
+    """A server asked to stop has not stopped: offer Force stop."""
+
+    key: Key
+    """The server."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetAutostart:
+    """Start at login was turned on or off."""
+
+    enabled: bool
+    """The new setting."""
+
+
+@dataclass(frozen=True, slots=True)
 class Stop:
     """End the monitor thread."""
 
 
-Message = Identified | SetPaused | Stop
+Message = Identified | SetPaused | NewConfig | StillRunning | SetAutostart | Stop
+
+
+@dataclass(frozen=True, slots=True)
+class Hooks:
+    """What the monitor asks the shell to do. Each is called on the monitor thread."""
+
+    on_state: Callable[[AppState], None]
+    """A new state was published."""
+    on_notes: Callable[[tuple[Server, ...]], None]
+    """These new servers should be announced together."""
+    on_open: Callable[[Server], None] = lambda server: None
+    """A rule asks for this new server to be opened in the browser."""
+    on_error: Callable[[str], None] = lambda message: None
+    """Something the user should know (a bad settings file)."""
 
 
 class Monitor:
@@ -61,27 +113,34 @@ class Monitor:
     def __init__(
         self,
         engine: Engine,
+        hooks: Hooks,
         *,
-        interval: float,
-        on_state: Callable[[AppState], None],
-        on_notes: Callable[[tuple[Server, ...]], None],
+        config: Config,
+        interval: float | None = None,
         identify: Identify | None = None,
-        include_all: bool = False,
+        watcher: ConfigWatcher | None = None,
     ) -> None:
         self._engine = engine
-        self._interval = interval
-        self._on_state = on_state
-        self._on_notes = on_notes
+        self._hooks = hooks
+        self._fixed_interval = interval
         self._identify = identify
-        self._include_all = include_all
+        self._watcher = watcher
+        self._user = getpass.getuser()
         self._inbox: queue.Queue[Message] = queue.Queue()
         self._probes = ThreadPoolExecutor(max_workers=4, thread_name_prefix="porttray-probe")
         self._thread = threading.Thread(target=self._run, name="porttray-monitor", daemon=True)
-        self.state = AppState(method=engine.method)
+        self.state = AppState(method=engine.method, config=config)
         """The state published last: read it from any thread."""
         self._policy = policy.Policy()
         self._snapshot: Snapshot | None = None
         self._scanned: tuple[Server, ...] | None = None
+        self._to_open: dict[Key, float] = {}
+        self._config_checked = 0.0
+
+    @property
+    def interval(self) -> float:
+        """Seconds between polls: the command line's, else the settings'."""
+        return self._fixed_interval or self.state.config.interval
 
     def start(self) -> None:
         """Take the first snapshot (announcing nothing) and start polling."""
@@ -101,19 +160,19 @@ class Monitor:
         self._engine.close()
 
     def _run(self) -> None:
-        next_poll = time.monotonic() + self._interval
+        next_poll = time.monotonic() + self.interval
         while True:
+            wait = max(0.0, next_poll - time.monotonic())
             try:
-                message: Message | None = self._inbox.get(
-                    timeout=max(0.0, next_poll - time.monotonic())
-                )
+                message: Message | None = self._inbox.get(timeout=wait)
             except queue.Empty:
                 message = None
+            if isinstance(message, Stop):
+                return
             try:
-                if isinstance(message, Stop):
-                    return
                 if message is None:
                     next_poll = self._next(next_poll)
+                    self._check_config()
                     self._poll()
                 else:
                     self._handle(message)
@@ -122,30 +181,46 @@ class Monitor:
                 logger.exception("the monitor hit an unexpected error; it keeps running")
 
     def _next(self, scheduled: float) -> float:
-        upcoming = scheduled + self._interval
+        upcoming = scheduled + self.interval
         now = time.monotonic()
-        return upcoming if upcoming > now else now + self._interval
+        return upcoming if upcoming > now else now + self.interval
 
-    def _poll(self) -> None:
+    def _shown(self, server: Server) -> bool:
+        return server.loopback and not rules.hidden(self.state.config, server, self._user)
+
+    def _poll(self, *, force: bool = False) -> None:
         scan = self._engine.scan()
-        if scan.servers is self._scanned:
+        if scan.servers is self._scanned and not force:
             return  # the engine found the very same listeners: nothing to do
         self._scanned = scan.servers
-        snapshot = Snapshot(visible(scan.servers, self._include_all), scan.method, scan.taken)
+        shown = tuple(s for s in scan.servers if self._shown(s))
+        snapshot = Snapshot(shown, scan.method, scan.taken)
         first = self._snapshot is None
-        events = diff(self._snapshot, snapshot)
+        events = [] if force else diff(self._snapshot, snapshot)
         self._snapshot = snapshot
-        self._policy = policy.on_events(self._policy, events, time.monotonic(), self.state.paused)
-        self._publish(apply_events(self.state, snapshot.servers, events))
+        self._publish(apply_events(self.state, shown, events))
+        self._route(events)
         opened = tuple(e.server for e in events if isinstance(e, Opened))
-        for server in snapshot.servers if first else opened:
-            self._probe(server)
+        for server in shown if first or force else opened:
+            if not _identified(self.state, server.key):
+                self._probe(server)
+
+    def _route(self, events: list[Event]) -> None:
+        """Opened servers go to the notification policy or the browser, as the rules say."""
+        config, now = self.state.config, time.monotonic()
+        announce: list[Event] = []
+        for event in events:
+            action = rules.on_open(config, event.server) if isinstance(event, Opened) else None
+            if action == "open-browser":
+                self._to_open[event.server.key] = now + self._policy.naming
+            elif action in (None, "notify"):
+                announce.append(event)
+        self._policy = policy.on_events(self._policy, announce, now, self.state.paused)
 
     def _probe(self, server: Server) -> None:
         if self._identify is None:
             return
-        identify = self._identify
-        future = self._probes.submit(identify, server)
+        future = self._probes.submit(self._identify, server)
         future.add_done_callback(lambda done: self._probed(server.key, done))
 
     def _probed(self, key: Key, done: Future[Identity]) -> None:
@@ -164,14 +239,53 @@ class Monitor:
             if message.paused:
                 self._policy = policy.on_pause(self._policy)
             self._publish(set_paused(self.state, message.paused))
+        elif isinstance(message, NewConfig):
+            self._apply_config(message.config)
+        elif isinstance(message, StillRunning):
+            self._publish(mark_stopping(self.state, message.key))
+        elif isinstance(message, SetAutostart):
+            self._publish(set_autostart(self.state, message.enabled))
+
+    def _check_config(self) -> None:
+        now = time.monotonic()
+        if self._watcher is None or now - self._config_checked < CONFIG_CHECK_EVERY:
+            return
+        self._config_checked = now
+        result = self._watcher.check()
+        if result is None:
+            return
+        config, error = result
+        if error is not None:
+            self._hooks.on_error(f"settings not applied, keeping the last good ones: {error}")
+        self._apply_config(config)
+
+    def _apply_config(self, config: Config) -> None:
+        if config == self.state.config:
+            return
+        logger.info("applying new settings")
+        self._publish(set_config(self.state, config))
+        self._poll(force=True)  # re-filter without announcing servers that became visible
 
     def _announce(self) -> None:
-        self._policy, due = policy.take_due(self._policy, self.state, time.monotonic())
+        now = time.monotonic()
+        self._policy, due = policy.take_due(self._policy, self.state, now)
         if due:
-            self._on_notes(due)
+            self._hooks.on_notes(due)
+        for key, deadline in list(self._to_open.items()):
+            entry = self.state.find(key)
+            if entry is None:
+                del self._to_open[key]
+            elif entry.server.identity.protocol is not None or now >= deadline:
+                del self._to_open[key]
+                self._hooks.on_open(entry.server)
 
     def _publish(self, state: AppState) -> None:
         if state == self.state:
             return
         self.state = state
-        self._on_state(state)
+        self._hooks.on_state(state)
+
+
+def _identified(state: AppState, key: Key) -> bool:
+    entry = state.find(key)
+    return entry is not None and entry.server.identity.protocol is not None

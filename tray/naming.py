@@ -28,10 +28,17 @@ def describe(server: Server) -> str:
     return f"{first} — {second}" if second and second != first else first
 
 
-def label(server: Server) -> str:
-    """The menu label of a server: port, name, and a warning sign when it is exposed."""
+def label(server: Server, custom: str | None = None) -> str:
+    """The menu label of a server: port, name (the user's, if given), and ⚠ when it is exposed."""
     warning = "  ⚠" if server.exposed else ""
-    return f":{server.port}  {describe(server)}{warning}"
+    return f":{server.port}  {custom or describe(server)}{warning}"
+
+
+def url_host(server: Server, setting: str) -> str | None:
+    """The host for URLs: "localhost" when the user prefers it and it reaches the server."""
+    if setting == "localhost" and server.host in ("127.0.0.1", "::1"):
+        return "localhost"
+    return None
 
 
 def scheme(server: Server) -> str:

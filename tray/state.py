@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from tray.config import DEFAULT, Config
 from tray.model import Closed, Event, Identity, Opened, Server
 
 Key = tuple[int, int | None]
@@ -50,6 +51,12 @@ class AppState:
     """The discovery method in use."""
     recent: tuple[Gone, ...] = ()
     """Servers that went away, newest first, at most RECENT_LIMIT."""
+    config: Config = DEFAULT
+    """The settings in force."""
+    stopping: frozenset[Key] = frozenset()
+    """Servers asked to stop that were still running a few seconds later (offer Force stop)."""
+    autostart: bool = False
+    """Whether porttray starts at login."""
 
     @property
     def exposed(self) -> bool:
@@ -80,7 +87,8 @@ def apply_events(state: AppState, servers: tuple[Server, ...], events: list[Even
         if isinstance(ev, Closed) and ev.server.key in old
     ]
     recent = (*reversed(gone), *state.recent)[:RECENT_LIMIT]
-    return dataclasses.replace(state, entries=tuple(entries), recent=recent)
+    stopping = state.stopping & {e.server.key for e in entries}
+    return dataclasses.replace(state, entries=tuple(entries), recent=recent, stopping=stopping)
 
 
 def _started(server: Server) -> float:
@@ -97,6 +105,23 @@ def apply_identity(state: AppState, key: Key, identity: Identity) -> AppState:
         for e in state.entries
     )
     return dataclasses.replace(state, entries=entries)
+
+
+def set_config(state: AppState, config: Config) -> AppState:
+    """Use new settings."""
+    return dataclasses.replace(state, config=config)
+
+
+def mark_stopping(state: AppState, key: Key) -> AppState:
+    """A server asked to stop is still running: offer Force stop (if it is still listed)."""
+    if state.find(key) is None:
+        return state
+    return dataclasses.replace(state, stopping=state.stopping | {key})
+
+
+def set_autostart(state: AppState, enabled: bool) -> AppState:
+    """Start at login was turned on or off."""
+    return dataclasses.replace(state, autostart=enabled)
 
 
 def set_paused(state: AppState, paused: bool) -> AppState:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from tests.conftest import wait_for
-from tests.helpers.servers import child_listening, listener
+from tests.helpers.servers import child_listening, free_port, listener
+from tray.config import DEFAULT, ConfigWatcher
 from tray.discover import open_engine
 from tray.model import Identity, Server
-from tray.monitor import Monitor, SetPaused
+from tray.monitor import Hooks, Monitor, SetPaused
 from tray.state import AppState
 
 
@@ -43,13 +45,8 @@ def ours(rec: Recorder, ports: set[int] | None = None) -> list[tuple[Server, ...
 
 
 def make(rec: Recorder) -> Monitor:
-    return Monitor(
-        open_engine(),
-        interval=0.05,
-        on_state=rec.on_state,
-        on_notes=rec.on_notes,
-        identify=rec.identify,
-    )
+    hooks = Hooks(on_state=rec.on_state, on_notes=rec.on_notes)
+    return Monitor(open_engine(), hooks, config=DEFAULT, interval=0.05, identify=rec.identify)
 
 
 def test_servers_appear_get_named_are_announced_once_and_leave() -> None:
@@ -88,3 +85,47 @@ def test_paused_monitor_announces_nothing() -> None:
             assert not wait_for(lambda: bool(ours(rec, {a.port})), 2.0)
     finally:
         mon.stop()
+
+
+def test_rules_from_a_live_settings_file(tmp_path: Path) -> None:
+    """ignore hides, silent shows without a note, open-browser opens; edits apply; garbage is
+    reported once and the last good settings stay."""
+    quiet, browse = free_port(), free_port()
+    path = tmp_path / "config.toml"
+    with child_listening(["127.0.0.1"]) as ignored:
+        path.write_text(
+            f'[[rules]]\nport = {ignored.port}\non_open = "ignore"\n\n'
+            f'[[rules]]\nport = {quiet}\non_open = "silent"\nlabel = "Quiet one"\n'
+        )
+        rec, opened, errors = Recorder(), list[int](), list[str]()
+        hooks = Hooks(rec.on_state, rec.on_notes, lambda s: opened.append(s.port), errors.append)
+        watcher = ConfigWatcher(path)
+        mon = Monitor(
+            open_engine(),
+            hooks,
+            config=watcher.config,
+            interval=0.05,
+            identify=rec.identify,
+            watcher=watcher,
+        )
+        mon.start()
+        try:
+            assert wait_for(lambda: len(mon.state.config.rules) == 2, 5)
+            assert ignored.port not in rec.ports()
+            path.write_text(
+                path.read_text() + f'\n[[rules]]\nport = {browse}\non_open = "open-browser"\n'
+            )
+            assert wait_for(lambda: len(mon.state.config.rules) == 3, 5)
+            rec.mine = {quiet, browse}
+            with child_listening(["127.0.0.1"], quiet), child_listening(["::1"], browse):
+                assert wait_for(lambda: {quiet, browse} <= rec.ports(), 5)
+                assert wait_for(lambda: opened == [browse], 5)
+                assert not wait_for(lambda: bool(ours(rec)), 2.5)
+            path.write_text("interval = [broken\n")
+            assert wait_for(lambda: len(errors) == 1, 5)
+            assert "config.toml:1" in errors[0]
+            assert not wait_for(lambda: len(errors) > 1, 1.5)
+            assert len(mon.state.config.rules) == 3  # the last good settings
+            assert ignored.port not in rec.ports()
+        finally:
+            mon.stop()

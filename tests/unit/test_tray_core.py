@@ -10,7 +10,14 @@ from tray import menu, policy
 from tray.menu import Action, Item, build
 from tray.model import Closed, Identity, Opened, ProcessInfo, Server
 from tray.naming import label
-from tray.state import AppState, apply_events, apply_identity, set_paused
+from tray.state import (
+    AppState,
+    apply_events,
+    apply_identity,
+    mark_stopping,
+    set_autostart,
+    set_paused,
+)
 
 
 def server(
@@ -152,6 +159,7 @@ def test_menu_empty_has_static_items() -> None:
         "No local servers",
         "-",
         "Pause notifications",
+        "Start at login",
         "Quit porttray",
     ]
     assert items[0].enabled is False
@@ -164,14 +172,14 @@ def test_menu_server_entries_and_actions() -> None:
     state = set_paused(apply_events(AppState(), (https, API, other), []), True)
     items = build(state)
     vite, api, pg = items[:3]
-    assert [(c.label, c.action) for c in vite.children] == [
+    assert [(c.label, c.action) for c in vite.children[:3]] == [
         ("Open in browser", Action("open", "https://127.0.0.1:5173")),
         ("Copy address", Action("copy", "https://127.0.0.1:5173")),
         ("Copy localhost URL", Action("copy", "https://localhost:5173")),
     ]
     assert api.children[0] == Item("⚠ Reachable from the network", enabled=False)
     assert "Open in browser" not in [c.label for c in pg.children]
-    assert items[-2].checked is True
+    assert items[-3].checked is True  # paused
 
 
 def test_menu_over_the_limit_shows_newest_first_and_the_rest_under_more() -> None:
@@ -189,3 +197,43 @@ def test_menu_over_the_limit_shows_newest_first_and_the_rest_under_more() -> Non
     assert more.label == "More (5)"
     assert [int(c.label.split()[0][1:]) for c in more.children] == sorted(set(opened) - set(shown))
     assert menu.MENU_LIMIT == 25
+
+
+def test_manage_items_copy_hide_and_stop_only_own_processes() -> None:
+    proc = ProcessInfo(77, name="node", cmdline=("node", "my server.js"), user="ann", started=5.0)
+    mine = Server(3000, ("127.0.0.1",), 77, proc)
+    theirs = dataclasses.replace(
+        mine, pid=78, process=dataclasses.replace(proc, pid=78, user="bob")
+    )
+    state = apply_events(AppState(), (mine, theirs), [])
+    (own, other) = [i for i in build(state, user="ann") if i.children][:2]
+    labels = [c.label for c in own.children]
+    assert labels[labels.index("-") + 1 :] == [
+        "Copy PID (77)",
+        "Copy command line",
+        "Hide port 3000",
+        "Stop server",
+    ]
+    assert own.children[labels.index("Copy command line")].action == Action(
+        "copy", "node 'my server.js'"
+    )
+    stop = own.children[-1]
+    assert [(c.label, c.action) for c in stop.children] == [
+        ("Yes, stop node (pid 77)", Action("stop", server=(3000, 77)))
+    ]
+    assert "Stop server" not in [c.label for c in other.children]
+    assert "Stop server" not in [c.label for c in build(state, user=None)[0].children]
+    stopping = mark_stopping(state, (3000, 77))
+    own = build(stopping, user="ann")[0]
+    assert own.children[-1] == Item(
+        "Force stop (still running)", Action("force", server=(3000, 77))
+    )
+    assert apply_events(stopping, (theirs,), [Closed(mine, 9.0)]).stopping == frozenset()
+    assert mark_stopping(state, (1, 1)) == state
+
+
+def test_autostart_checkbox() -> None:
+    items = build(set_autostart(AppState(), True))
+    (auto,) = [i for i in items if i.label == "Start at login"]
+    assert auto.checked is True
+    assert auto.action == Action("autostart")

@@ -1,0 +1,30 @@
+"""End-to-end fixtures: one private desktop for the package, and a leak guard that knows about it.
+
+A test that takes `desktop` gets a `tests.e2e.desktop.Desktop`: it passes `desktop.env` to the
+programs it starts and looks at `desktop.tray`, `desktop.notifications`, `desktop.browser` and
+`desktop.clipboard_text()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.desktop import Desktop, no_leaks_except_desktop, running_desktop, tools_missing
+
+
+@pytest.fixture(scope="package")
+def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
+    """A running private desktop (Xvfb, session bus, dunst, tray host, $BROWSER stand-in)."""
+    if missing := tools_missing():
+        pytest.skip(f"the desktop test stack needs {', '.join(missing)}")
+    with running_desktop(tmp_path_factory.mktemp("desktop")) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def no_leaks() -> Iterator[None]:
+    """The suite's leak guard, except for what belongs to the running desktop."""
+    with no_leaks_except_desktop():
+        yield

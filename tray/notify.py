@@ -1,0 +1,256 @@
+"""Desktop notifications with an optional button and click action, from any thread.
+
+desktop-notifier speaks the platform's notification service (D-Bus on Linux, WinRT on Windows,
+UserNotifications on macOS). Its click and button callbacks only fire while an asyncio loop runs,
+so the notifier owns one on a named daemon thread and every `notify` is a coroutine handed to it:
+callers never wait.
+
+The notification server is asked what it can do before anything is offered: a button only where
+it has actions, a click-to-open only where it reports clicks. When desktop-notifier cannot deliver
+(no session bus, no notification server, an unsigned macOS app, an error) porttray says so once
+and hands notifications to the fallback given at construction (the tray's own balloon). Every
+later notification tries desktop-notifier again with a fresh connection, so a notification server
+that comes back is used again; the return is logged once too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+Fallback = Callable[[str, str], None]
+"""Shows (title, body) some other way."""
+Action = Callable[[], None]
+
+
+class Capability(enum.Enum):
+    """What notifications can do right now."""
+
+    DELIVER = "deliver"
+    """A notification reaches the user (natively or through the fallback)."""
+    BUTTONS = "buttons"
+    """A notification can carry a button."""
+    CLICK = "click"
+    """Clicking the notification itself runs an action."""
+
+
+class Notifier:
+    """Sends notifications through desktop-notifier, or through `fallback` when it cannot."""
+
+    def __init__(
+        self, app_name: str = "porttray", fallback: Fallback | None = None, *, timeout: float = 5.0
+    ) -> None:
+        self._app_name = app_name
+        self._fallback = fallback
+        self._timeout = timeout
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._native: Any = None
+        self._native_caps: frozenset[Capability] | None = None
+        self._available: bool | None = None
+        self._one_at_a_time = asyncio.Lock()
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """What a notification sent now can do."""
+        if self._native_caps is not None:
+            return self._native_caps
+        return frozenset({Capability.DELIVER}) if self._fallback else frozenset()
+
+    def start(self) -> None:
+        """Start the loop and ask the notification server what it supports (waits `timeout`)."""
+        if self._loop is not None:
+            return
+        loop = asyncio.new_event_loop()
+        self._loop, self._one_at_a_time = loop, asyncio.Lock()
+        self._thread = threading.Thread(target=self._run, args=(loop,), name="porttray-notifier")
+        self._thread.daemon = True
+        self._thread.start()
+        probe = asyncio.run_coroutine_threadsafe(self._probe(), loop)
+        with contextlib.suppress(Exception):
+            probe.result(self._timeout + 1)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Close the connection and end the loop's thread within `timeout` seconds."""
+        loop, thread = self._loop, self._thread
+        self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        closing = asyncio.run_coroutine_threadsafe(self._shutdown(timeout / 2), loop)
+        with contextlib.suppress(Exception):
+            closing.result(timeout / 2)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout / 2)
+        if thread.is_alive():
+            logger.warning("The notifier thread did not stop within %.1f s", timeout)
+        else:
+            loop.close()
+
+    def notify(
+        self,
+        title: str,
+        body: str,
+        *,
+        button: tuple[str, Action] | None = None,
+        on_click: Action | None = None,
+    ) -> None:
+        """Show a notification. Returns at once; callable from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._fall_back(title, body)
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._deliver(title, body, button, on_click), loop)
+        except RuntimeError:  # the loop closed under us
+            self._fall_back(title, body)
+
+    @staticmethod
+    def _run(loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_forever()
+
+    async def _probe(self) -> None:
+        async with self._one_at_a_time:
+            await self._connect()
+
+    async def _deliver(
+        self, title: str, body: str, button: tuple[str, Action] | None, on_click: Action | None
+    ) -> None:
+        async with self._one_at_a_time:  # in order, and one connection attempt at a time
+            server = await self._connect()
+            if server is None:
+                self._fall_back(title, body)
+            elif not await self._send(server, title, body, button, on_click):
+                await self._drop()
+                self._unavailable("the notification server did not take the notification")
+                self._fall_back(title, body)
+
+    async def _connect(self) -> frozenset[Any] | None:
+        """The server's capabilities, connecting first if needed; None if it cannot deliver."""
+        from desktop_notifier import Capability as Native
+
+        try:
+            if self._native is None:
+                self._native = _new_native(self._app_name)
+            server: frozenset[Any] = await asyncio.wait_for(
+                self._native.get_capabilities(), self._timeout
+            )
+        except Exception as exc:
+            await self._drop()
+            self._unavailable(_describe(exc))
+            return None
+        if Native.TITLE not in server:
+            await self._drop()
+            self._unavailable("this platform has no notification service")
+            return None
+        self._native_caps = frozenset(
+            {Capability.DELIVER}
+            | ({Capability.BUTTONS} if Native.BUTTONS in server else set())
+            | ({Capability.CLICK} if Native.ON_CLICKED in server else set())
+        )
+        self._now_available()
+        return server
+
+    async def _send(
+        self,
+        server: frozenset[Any],
+        title: str,
+        body: str,
+        button: tuple[str, Action] | None,
+        on_click: Action | None,
+    ) -> bool:
+        from desktop_notifier import Button
+        from desktop_notifier import Capability as Native
+
+        dispatched = threading.Event()
+        buttons: tuple[Button, ...] = ()
+        if button is not None and Native.BUTTONS in server:
+            buttons = (Button(title=button[0], on_pressed=_guarded(button[1])),)
+        clicked = _guarded(on_click) if on_click and Native.ON_CLICKED in server else None
+        try:
+            await asyncio.wait_for(
+                self._native.send(
+                    title, body, buttons=buttons, on_clicked=clicked, on_dispatched=dispatched.set
+                ),
+                self._timeout,
+            )
+        except Exception:
+            logger.debug("desktop-notifier send failed", exc_info=True)
+            return False
+        return dispatched.is_set()
+
+    async def _drop(self, timeout: float | None = None) -> None:
+        """Forget the desktop-notifier instance and close its bus connection.
+
+        desktop-notifier 6 keeps its D-Bus connection in `_backend.bus` and never closes it.
+        """
+        native, self._native, self._native_caps = self._native, None, None
+        bus = getattr(getattr(native, "_backend", None), "bus", None)
+        if bus is not None and getattr(bus, "connected", False):
+            bus.disconnect()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(bus.wait_for_disconnect(), timeout or self._timeout)
+
+    async def _shutdown(self, timeout: float) -> None:
+        current = asyncio.current_task()
+        pending = [task for task in asyncio.all_tasks() if task is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self._drop(timeout)
+
+    def _unavailable(self, reason: str) -> None:
+        if self._available is not False:
+            where = "the tray's own notifications" if self._fallback else "nothing"
+            logger.warning("Desktop notifications are unavailable (%s); using %s", reason, where)
+        self._available = False
+
+    def _now_available(self) -> None:
+        if self._available is False:
+            logger.info("Desktop notifications are available again")
+        self._available = True
+
+    def _fall_back(self, title: str, body: str) -> None:
+        if self._fallback is None:
+            return
+        try:
+            self._fallback(title, body)
+        except Exception:
+            logger.debug("The fallback notification failed too", exc_info=True)
+
+
+def _new_native(app_name: str) -> Any:
+    if sys.platform == "darwin":
+        from desktop_notifier.backends.macos_support import is_bundle, is_signed_bundle
+
+        if not (is_bundle() and is_signed_bundle()):
+            raise RuntimeError("macOS delivers notifications only from a signed app bundle")
+    from desktop_notifier import DesktopNotifier
+
+    return DesktopNotifier(app_name=app_name)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "the notification server did not answer"
+    return str(exc) or type(exc).__name__
+
+
+def _guarded(action: Action) -> Action:
+    """`action`, with its exceptions logged instead of lost in the notifier's loop."""
+
+    def run() -> None:
+        try:
+            action()
+        except Exception:
+            logger.exception("A notification action failed")
+
+    return run
