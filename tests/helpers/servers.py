@@ -85,21 +85,33 @@ def child_listening(addresses: Sequence[str], port: int = 0) -> Iterator[Child]:
 
 @contextlib.contextmanager
 def http_server(
-    directory: Path, bind: str = "127.0.0.1", port: int | None = None
+    directory: Path, bind: str = "127.0.0.1", port: int | None = None, log: Path | None = None
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """`python -m http.server` in a directory, yielded once it accepts connections."""
+    """`python -m http.server` in a directory, yielded once it accepts connections.
+
+    With `log`, the server's request log (its stderr) is written to that file as it happens.
+    """
     port = port or free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", bind],
-        cwd=directory,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    with contextlib.ExitStack() as files:
+        stderr = files.enter_context(log.open("wb")) if log else subprocess.PIPE
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(port), "--bind", bind],
+            cwd=directory,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        with _serving(proc, bind, port):
+            yield proc, port
+
+
+@contextlib.contextmanager
+def _serving(proc: subprocess.Popen[bytes], bind: str, port: int) -> Iterator[None]:
+    """Wait until the server accepts connections; stop and reap it afterwards."""
     try:
         assert wait_for(lambda: _accepts(bind, port) or proc.poll() is not None, 10)
         assert proc.poll() is None, "http.server exited at start"
-        yield proc, port
+        yield
     finally:
         proc.terminate()
         proc.wait(5)
