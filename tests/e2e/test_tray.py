@@ -3,9 +3,6 @@ StatusNotifier host reading the menu over dbusmenu, dunst, headless Chromium and
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,83 +11,16 @@ import pytest
 
 from tests.conftest import wait_for
 from tests.e2e.desktop import Desktop
-from tests.e2e.sni_host import MenuNode, SniItem
+from tests.e2e.tray_driver import Tray, end, running_tray, start
 from tests.helpers.servers import http_server
 
 pytestmark = pytest.mark.e2e
 
 
-class Tray:
-    """A running porttray and its registered tray item."""
-
-    def __init__(self, desktop: Desktop, proc: subprocess.Popen[str], item: SniItem) -> None:
-        self.desktop = desktop
-        self.proc = proc
-        self.item = item
-
-    def layout(self) -> MenuNode:
-        return self.desktop.tray.layout(self.item)
-
-    def wait_for_label(
-        self, fragment: str, timeout: float = 10.0, present: bool = True
-    ) -> MenuNode:
-        def seen(root: MenuNode) -> bool:
-            return any(fragment in n.text for n in root.children) is present
-
-        return self.desktop.tray.wait_for(seen, timeout, self.item)
-
-    def server_entry(self, port: int) -> MenuNode:
-        node = self.layout().find(lambda n: n.text.startswith(f":{port} "))
-        assert node is not None, self.layout().render()
-        return node
-
-    def click(self, port: int, label: str, timeout: float = 5.0) -> None:
-        """Click an item of a server's submenu, re-reading the layout if it was rebuilt meanwhile
-        (a probe result renames the entry, and every rebuild gives the items new ids)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            entry = self.server_entry(port)
-            target = entry.find(lambda n: n.text == label)
-            assert target is not None, entry.render()
-            try:
-                self.desktop.tray.click(target.id, self.item)
-                return
-            except RuntimeError:
-                if time.monotonic() > deadline:
-                    raise
-
-
-def start(desktop: Desktop, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tray", "-v", *args],
-        env=desktop.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def end(proc: subprocess.Popen[str]) -> tuple[int, str]:
-    if proc.poll() is None:
-        proc.kill()
-    code = proc.wait(5)
-    out, err = proc.communicate()
-    return code, out + err
-
-
 @pytest.fixture
 def tray(desktop: Desktop) -> Iterator[Tray]:
-    proc = start(desktop)
-    try:
-        item = desktop.tray.wait_for_item(timeout=15, pid=proc.pid)
-        running = Tray(desktop, proc, item)
-        running.wait_for_label("Quit porttray")
+    with running_tray(desktop) as running:
         yield running
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(3) == 0
-    finally:
-        _, log = end(proc)
-        print(log)
 
 
 def test_new_server_appears_within_1_5_s_and_leaves(tray: Tray, tmp_path: Path) -> None:
@@ -167,15 +97,8 @@ def test_quit_ends_the_process_within_2_s(desktop: Desktop) -> None:
 
 def test_second_instance_says_so_and_exits_0(tray: Tray) -> None:
     second = start(tray.desktop)
-    code, log = end_after(second, 10)
+    second.wait(10)
+    code, log = end(second)
     assert code == 0
     assert "already running" in log
     assert [i for i in tray.desktop.tray.items if i.bus_name] == tray.desktop.tray.items
-
-
-def end_after(proc: subprocess.Popen[str], timeout: float) -> tuple[int, str]:
-    try:
-        proc.wait(timeout)
-    finally:
-        result = end(proc)
-    return result
