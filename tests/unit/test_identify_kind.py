@@ -1,0 +1,152 @@
+"""The kind of server, told from process names and command lines as Linux, macOS, Windows show."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import overload
+
+import pytest
+
+from tray.identify.kind import HEAD_CHARS, KINDS, kind_of
+
+NM = "/home/u/shop/node_modules"
+
+# (process name, command line, expected kind)
+TABLE: list[tuple[str | None, tuple[str, ...], str | None]] = [
+    ("node", ("node", f"{NM}/.bin/vite"), "vite"),
+    ("node", ("node", f"{NM}/vite/bin/vite.js", "--port", "5173"), "vite"),
+    (
+        "node.exe",
+        ("C:\\Program Files\\nodejs\\node.exe", "C:\\shop\\node_modules\\vite\\bin\\vite.js"),
+        "vite",
+    ),
+    ("node", ("/usr/bin/node", f"{NM}/.bin/next", "dev"), "next"),
+    ("next-server (v1", ("next-server (v14.2.3)",), "next"),
+    ("node", ("node", f"{NM}/next/dist/server/lib/start-server.js"), "next"),
+    ("node", ("node", f"{NM}/.bin/webpack-dev-server"), "webpack-dev-server"),
+    (
+        "node",
+        ("node", f"{NM}/.bin/webpack", "serve", "--mode", "development"),
+        "webpack-dev-server",
+    ),
+    ("node", ("node", f"{NM}/.bin/webpack", "--watch"), "node"),
+    ("node", ("node", f"{NM}/.bin/vue-cli-service", "serve"), "webpack-dev-server"),
+    ("node", ("node", f"{NM}/nuxi/bin/nuxi.mjs", "dev"), "nuxt"),
+    ("node", ("node", f"{NM}/.bin/astro", "dev"), "astro"),
+    ("node", ("node", f"{NM}/.bin/remix-serve", "build/index.js"), "remix"),
+    ("node", ("node", f"{NM}/.bin/remix", "vite:dev"), "remix"),
+    ("node", ("node", f"{NM}/storybook/bin/index.cjs", "dev", "-p", "6006"), "storybook"),
+    ("node", ("node", f"{NM}/.bin/start-storybook", "-p", "6006"), "storybook"),
+    ("flask", ("/venv/bin/python", "/venv/bin/flask", "run", "--debug"), "flask"),
+    ("python3", ("python3", "-m", "flask", "--app", "api", "run"), "flask"),
+    ("python3", ("python3", "manage.py", "runserver", "0:8000"), "django"),
+    ("manage.py", ("/usr/bin/python3", "./manage.py", "runserver"), "django"),
+    ("python3", ("python3", "manage.py", "migrate"), None),
+    ("uvicorn", ("/venv/bin/python3", "/venv/bin/uvicorn", "main:app", "--reload"), "uvicorn"),
+    ("python3.12", ("python3.12", "-m", "uvicorn", "main:app"), "uvicorn"),
+    ("uv", ("uv", "run", "uvicorn", "main:app"), "uvicorn"),
+    ("gunicorn", ("gunicorn: master [app:app]",), "gunicorn"),
+    ("python3", ("python3", "-m", "hypercorn", "app:app"), "hypercorn"),
+    ("fastapi", ("/venv/bin/python", "/venv/bin/fastapi", "dev", "main.py"), "fastapi"),
+    ("fastapi", ("/venv/bin/python", "/venv/bin/fastapi", "run"), "fastapi"),
+    ("streamlit", ("/venv/bin/python", "/venv/bin/streamlit", "run", "app.py"), "streamlit"),
+    ("python3", ("python3", "-m", "streamlit", "run", "app.py"), "streamlit"),
+    ("gradio", ("/venv/bin/python", "/venv/bin/gradio", "app.py"), "gradio"),
+    ("ruby", ("ruby", "bin/rails", "server", "-p", "3000"), "rails"),
+    ("ruby", ("/usr/bin/ruby", "/usr/local/bin/bundle", "exec", "rails", "s"), "rails"),
+    ("ruby", ("puma 6.4.2 (tcp://localhost:3000) [shop]",), "rails"),
+    ("ruby", ("ruby", "bin/rails", "console"), None),
+    ("jupyter-lab", ("/usr/bin/python3", "/usr/local/bin/jupyter-lab"), "jupyter"),
+    ("jupyter-noteboo", ("/usr/bin/python3", "/usr/local/bin/jupyter-notebook"), "jupyter"),
+    ("jupyter-server", ("/usr/bin/python3", "/usr/local/bin/jupyter-server"), "jupyter"),
+    ("python3", ("python3", "/usr/local/bin/jupyter", "lab", "--no-browser"), "jupyter"),
+    ("python3", ("python3", "-m", "jupyterlab"), "jupyter"),
+    ("python3", ("python3", "/usr/local/bin/jupyter", "nbconvert"), None),
+    ("hugo", ("hugo", "server", "-D"), "hugo"),
+    ("ruby", ("ruby", "/usr/local/bin/jekyll", "serve"), "jekyll"),
+    ("python3", ("python3", "-m", "http.server", "8000"), "http.server"),
+    (
+        "python3",
+        ("/usr/bin/python3", "-u", "-m", "http.server", "--bind", "127.0.0.1"),
+        "http.server",
+    ),
+    ("php", ("php", "-S", "localhost:8000", "-t", "public"), "php"),
+    ("php8.2", ("php8.2", "-S", "127.0.0.1:8080"), "php"),
+    ("php-fpm8.2", ("php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)",), None),
+    (
+        "docker-proxy",
+        ("/usr/bin/docker-proxy", "-proto", "tcp", "-host-port", "5432"),
+        "docker-proxy",
+    ),
+    ("postgres", ("/usr/lib/postgresql/15/bin/postgres", "-D", "/var/lib/postgresql"), "postgres"),
+    ("postgres", ("postgres: checkpointer ",), "postgres"),
+    ("redis-server", ("redis-server *:6379",), "redis"),
+    ("valkey-server", ("/usr/bin/valkey-server", "127.0.0.1:6379"), "redis"),
+    ("mysqld", ("/usr/sbin/mysqld",), "mysql"),
+    ("mariadbd", ("/usr/sbin/mariadbd", "--basedir=/usr"), "mariadb"),
+    ("mongod", ("/usr/bin/mongod", "--config", "/etc/mongod.conf"), "mongodb"),
+    ("memcached", ("/usr/bin/memcached", "-m", "64", "-p", "11211"), "memcached"),
+    ("sshd", ("sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups",), "sshd"),
+    ("node", ("node", "server.js"), "node"),
+    ("node", ("node", "--inspect", "dist/main.js"), "node"),
+    ("node", (), "node"),
+    ("python3", ("python3", "app.py"), None),
+    ("python3", ("python3", "-m", "myapp"), None),
+    ("java", ("java", "-jar", "app.jar"), None),
+    (None, (), None),
+    ("", ("",), None),
+]
+
+
+@pytest.mark.parametrize(("name", "cmdline", "kind"), TABLE)
+def test_kind_table(name: str | None, cmdline: tuple[str, ...], kind: str | None) -> None:
+    assert kind_of(name, cmdline) == kind
+
+
+def test_every_kind_in_the_table_is_recognised_by_some_row() -> None:
+    kinds = {k for k, _ in KINDS}
+    assert {k for _, _, k in TABLE if k} == kinds
+
+
+class CountingArgs(Sequence[str]):
+    """A command line of `length` arguments that counts how many were read."""
+
+    def __init__(self, length: int, arg: str) -> None:
+        self.length, self.arg, self.reads = length, arg, 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            raise TypeError("read one argument at a time")
+        if not 0 <= index < self.length:
+            raise IndexError(index)
+        self.reads += 1
+        return self.arg
+
+    def __iter__(self) -> Iterator[str]:
+        for _ in range(self.length):
+            self.reads += 1
+            yield self.arg
+
+
+def test_a_huge_command_line_is_read_only_up_to_its_head() -> None:
+    args = CountingArgs(100_000, "x")
+    assert kind_of("java", args) is None
+    assert args.reads <= HEAD_CHARS // 2 + 1
+
+
+def test_one_huge_argument_is_cut_to_the_head() -> None:
+    assert kind_of("node", ("node", "a" * 100_000, "--port", "3000")) == "node"
+    assert kind_of("python3", ("python3", "-m", "http.server", "x" * 100_000)) == "http.server"
+
+
+def test_what_lies_past_the_head_is_not_seen() -> None:
+    padding = ("--x",) * (HEAD_CHARS // 4 + 1)
+    assert kind_of("python3", ("python3", *padding, "-m", "http.server")) is None
+    assert kind_of("python3", ("python3", "-m", "http.server", *padding)) == "http.server"

@@ -1,0 +1,318 @@
+"""Asking a loopback server what it is: one small, bounded HTTP/1.x exchange over plain TCP or TLS.
+
+The client is written on raw sockets because the whole probe, redirects and TLS retry included,
+must end by one monotonic deadline and read at most `max_bytes`; every socket operation gets the
+time still left as its timeout. It connects to the loopback address it is given and nowhere else:
+a redirect is followed only when it names that same server ("localhost", the same address, the same
+port, or just a path), and then it reconnects to the address it already has.
+
+The response is read as raw bytes up to the cap. A chunked body is de-chunked as far as it arrived,
+so a title split across chunks is still found; reading stops early once the body is complete, the
+title has ended, or the response is a redirect. Silence until the deadline says nothing about the
+protocol (a dev server may be busy compiling), so it leaves `protocol` unknown; bytes that are not
+HTTP make it "other".
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import logging
+import re
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from functools import cache
+from urllib.parse import quote, urljoin, urlsplit
+
+from tray import __version__
+from tray.model import Identity
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = f"porttray/{__version__}"
+MAX_REDIRECTS = 3
+TITLE_LIMIT = 80
+HEADER_LIMIT = 200
+_RECV = 16384
+
+_STATUS = re.compile(rb"HTTP/1\.[01] +(\d{3})(?:[ \r\n]|$)")
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+# Bounded repeats: a hostile page of "<title<title<title..." must not cost quadratic time.
+_TITLE_START = re.compile(rb"<title\b[^>]{0,200}>", re.IGNORECASE)
+_TITLE_END = re.compile(rb"</title", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta\b[^>]{0,200}?charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    data: bytes
+    """What the server sent, up to the cap."""
+    timed_out: bool
+    """Whether the deadline ended the reading (rather than the server, the cap or completeness)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    status: int
+    headers: dict[str, str]
+    """Header names in lower case; the first of repeated headers wins."""
+    body: bytes
+    """The body as far as it arrived, de-chunked."""
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """The one server a probe may talk to, and until when."""
+
+    ip: str
+    port: int
+    deadline: float
+    limit: int
+
+    def fetch(self, path: str, tls: bool) -> _Reply:
+        """One request on a new connection; failing to connect or to shake hands raises OSError."""
+        family = socket.AF_INET6 if ":" in self.ip else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as raw:
+            raw.settimeout(_left(self.deadline))
+            raw.connect((self.ip, self.port))
+            if not tls:
+                return self._exchange(raw, path)
+            context = _tls_context()
+            with context.wrap_socket(
+                raw, server_hostname="localhost", do_handshake_on_connect=False
+            ) as sock:
+                sock.settimeout(_left(self.deadline))
+                sock.do_handshake()
+                return self._exchange(sock, path)
+
+    def _exchange(self, sock: socket.socket, path: str) -> _Reply:
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: localhost:{self.port}\r\nUser-Agent: {USER_AGENT}\r\n"
+            "Accept: text/html,*/*;q=0.5\r\nConnection: close\r\n\r\n"
+        )
+        data = bytearray()
+        try:
+            sock.settimeout(_left(self.deadline))
+            sock.sendall(request.encode("ascii"))
+            while len(data) < self.limit:
+                sock.settimeout(_left(self.deadline))
+                chunk = sock.recv(min(_RECV, self.limit - len(data)))
+                data += chunk
+                if not chunk or _enough(bytes(data), len(chunk)):
+                    break
+        except TimeoutError:
+            return _Reply(bytes(data), timed_out=True)
+        except OSError:
+            pass  # reset or broken pipe: keep what arrived
+        return _Reply(bytes(data), timed_out=False)
+
+
+def probe(host: str, port: int, *, budget: float = 1.5, max_bytes: int = 65536) -> Identity:
+    """Protocol, status, `Server` header and page title of the server at a loopback host and port.
+
+    Raises ValueError for anything but a loopback IP address or a valid port, before any socket is
+    made; never raises for what the server does.
+    """
+    ip = _loopback_ip(host)
+    if not 0 < port < 65536:
+        raise ValueError(f"not a TCP port: {port!r}")
+    target = _Target(ip, port, time.monotonic() + budget, max_bytes)
+    try:
+        return _probe(target)
+    except Exception:  # a reply no parser here foresaw must not reach the caller
+        logger.debug("probing port %d: unreadable reply", port, exc_info=True)
+        return Identity(protocol="other")
+
+
+def _probe(target: _Target) -> Identity:
+    try:
+        reply = target.fetch("/", tls=False)
+    except OSError:
+        return Identity()  # refused, or no connection within the budget: nothing learned
+    if not _hints_tls(reply):
+        return _follow(target, reply, tls=False)
+    try:
+        return _follow(target, target.fetch("/", tls=True), tls=True)
+    except OSError:
+        return Identity(protocol="other")
+
+
+def _follow(target: _Target, reply: _Reply, tls: bool) -> Identity:
+    path, response = "/", _parse(reply.data)
+    for _ in range(MAX_REDIRECTS):
+        hop = _redirect(response, target, path, tls) if response else None
+        if hop is None:
+            break
+        try:
+            reply = target.fetch(*hop)
+        except OSError:
+            break
+        (path, tls), response = hop, _parse(reply.data)
+    if response is None:
+        return Identity(protocol=None if _maybe_http(reply) else "other")
+    server = response.headers.get("server")
+    return Identity(
+        protocol="https" if tls else "http",
+        status=response.status,
+        server_header=_clean(server, HEADER_LIMIT) if server else None,
+        title=_title(response) if 200 <= response.status < 300 else None,
+    )
+
+
+def _loopback_ip(host: str) -> str:
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"not a loopback address: {host!r}") from None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if not ip.is_loopback:
+        raise ValueError(f"not a loopback address: {host!r}")
+    return str(ip)
+
+
+def _left(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("probe budget spent")
+    return left
+
+
+def _enough(data: bytes, last: int) -> bool:
+    """Whether reading can stop: not HTTP at all, or nothing more is needed."""
+    if not b"HTTP/".startswith(data[:5]):
+        return True
+    response = _parse(data)
+    if response is None or not _HEAD_END.search(data):
+        return False
+    if response.complete or "location" in response.headers:
+        return True
+    return _TITLE_END.search(data, max(0, len(data) - last - 8)) is not None
+
+
+def _parse(data: bytes) -> _Response | None:
+    pos = 0
+    while (
+        (interim := _STATUS.match(data, pos))
+        and interim.group(1).startswith(b"1")
+        and (gap := _HEAD_END.search(data, pos))
+        and _STATUS.match(data, gap.end())
+    ):
+        pos = gap.end()  # past "100 Continue" and "103 Early Hints"
+    match = _STATUS.match(data, pos)
+    if match is None:
+        return None
+    status = int(match.group(1))
+    end = _HEAD_END.search(data, pos)
+    head, body = (data[pos : end.start()], data[end.end() :]) if end else (data[pos:], b"")
+    headers: dict[str, str] = {}
+    for line in head.split(b"\n")[1:]:
+        name, colon, value = line.decode("latin-1").partition(":")
+        if colon:
+            headers.setdefault(name.strip().lower(), value.strip())
+    complete = status in (204, 304)
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body, complete = _dechunk(body)
+    elif (length := headers.get("content-length", "")).isdecimal() and len(length) < 19:
+        complete = complete or len(body) >= int(length)
+    return _Response(status, headers, body, complete and end is not None)
+
+
+def _dechunk(body: bytes) -> tuple[bytes, bool]:
+    """The data of the chunks that arrived (the last one perhaps cut), and whether all arrived."""
+    out, pos = bytearray(), 0
+    while (eol := body.find(b"\r\n", pos)) >= 0:
+        try:
+            size = int(body[pos:eol].split(b";")[0], 16)
+        except ValueError:
+            return bytes(out), True
+        if size == 0:
+            return bytes(out), True
+        out += body[eol + 2 : eol + 2 + size]
+        pos = eol + 2 + size + 2
+    return bytes(out), False
+
+
+def _maybe_http(reply: _Reply) -> bool:
+    """Cut short by the deadline with nothing, or only the start of "HTTP/1.x"."""
+    return reply.timed_out and b"HTTP/1."[: len(reply.data)] == reply.data[:7]
+
+
+def _hints_tls(reply: _Reply) -> bool:
+    """A TLS record back, a close without a byte, or a 400 complaining about HTTPS."""
+    data = reply.data
+    if data[:1] in (b"\x15", b"\x16") and data[1:2] == b"\x03":
+        return True
+    if not data:
+        return not reply.timed_out
+    response = _parse(data)
+    return response is not None and response.status == 400 and b"https" in data.lower()
+
+
+def _redirect(
+    response: _Response, target: _Target, path: str, tls: bool
+) -> tuple[str, bool] | None:
+    """The path and TLS flag to request next, when the response redirects to this same server."""
+    location = response.headers.get("location")
+    if not location or not 300 <= response.status < 400:
+        return None
+    scheme = "https" if tls else "http"
+    try:
+        url = urlsplit(urljoin(f"{scheme}://localhost:{target.port}{path}", location))
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        return None
+    if url.scheme not in ("http", "https") or port != target.port:
+        return None
+    if not _same_host(url.hostname or "", target.ip):
+        return None
+    next_path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    return quote(next_path, safe="/%?=&;:@!$'()*+,-._~"), url.scheme == "https"
+
+
+def _same_host(name: str, ip: str) -> bool:
+    if name == "localhost":
+        return True
+    try:
+        return _loopback_ip(name) == ip
+    except ValueError:
+        return False
+
+
+def _title(response: _Response) -> str | None:
+    start = _TITLE_START.search(response.body)
+    end = _TITLE_END.search(response.body, start.end()) if start else None
+    if start is None or end is None:
+        return None
+    raw = response.body[start.end() : end.start()]
+    try:
+        text = raw.decode(_charset(response), errors="replace")
+    except (LookupError, UnicodeError):  # unknown, or not a text encoding ("hex", "idna")
+        text = raw.decode("utf-8", errors="replace")
+    return _clean(html.unescape(text), TITLE_LIMIT) or None
+
+
+def _charset(response: _Response) -> str:
+    found = _CHARSET.search(response.headers.get("content-type", ""))
+    meta = None if found else _META_CHARSET.search(response.body)
+    return found.group(1) if found else meta.group(1).decode("ascii") if meta else "utf-8"
+
+
+def _clean(text: str, limit: int) -> str:
+    """Printable text on one line with single spaces, cut to `limit` with an ellipsis."""
+    text = " ".join("".join(c for c in text if c.isprintable() or c.isspace()).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """A client context that accepts any certificate: dev servers use self-signed ones."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["http/1.1"])
+    return context
