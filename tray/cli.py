@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from tray import __version__
+from tray import __version__, autostart, config, rules
+from tray.config import Config
 from tray.diff import diff, visible
 from tray.discover import Engine, open_engine
 from tray.model import Closed, Server, Snapshot
+from tray.probes import identify_all
 from tray.report import event_line, iso, server_json, table
 
 logger = logging.getLogger("tray")
@@ -45,7 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"porttray {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what porttray does")
     parser.add_argument("--method", choices=("netlink", "proc", "psutil"), help=argparse.SUPPRESS)
-    parser.add_argument("--interval", type=_interval, default=None, help="poll interval, seconds")
+    parser.add_argument(
+        "--interval",
+        type=_interval,
+        default=None,
+        dest="tray_interval",
+        help="the tray's poll interval in seconds (default: the settings file's, else 0.5)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     list_cmd = sub.add_parser("list", help="print the local servers and exit")
@@ -56,6 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--json", action="store_true", help="print JSON Lines")
     watch.add_argument("--all", action="store_true", help="include servers not on loopback")
     watch.add_argument("--interval", type=_interval, default=0.5, help="poll interval (0.5)")
+
+    config = sub.add_parser("config", help="where the settings file is, and whether it is valid")
+    config.add_argument("action", choices=("path", "check"))
+    config.add_argument("file", nargs="?", help="the file to check (default: the settings file)")
+
+    sub.add_parser("doctor", help="check the desktop services porttray relies on")
+
+    auto = sub.add_parser("autostart", help="start porttray at login")
+    auto.add_argument("action", choices=("on", "off", "status"))
     return parser
 
 
@@ -66,23 +85,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="porttray: %(levelname)s: %(message)s",
     )
-    if args.command == "list":
-        return _list(args)
-    if args.command == "watch":
-        return _watch(args)
+    if args.command in COMMANDS:
+        return COMMANDS[args.command](args)
     from tray.app import run_tray
 
-    return run_tray(interval=args.interval, method=args.method)
+    return run_tray(interval=args.tray_interval, method=args.method)
+
+
+def _settings() -> Config:
+    """The user's settings; a bad file is reported on stderr and the defaults are used."""
+    try:
+        return config.load(config.default_path())
+    except config.ConfigError as exc:
+        print(f"porttray: ignoring the settings file: {exc}", file=sys.stderr)
+        return config.DEFAULT
+
+
+def _shown(servers: tuple[Server, ...], settings: Config, include_all: bool) -> tuple[Server, ...]:
+    if include_all:
+        return servers
+    me = getpass.getuser()
+    return tuple(s for s in visible(servers) if not rules.hidden(settings, s, me))
 
 
 def _list(args: argparse.Namespace) -> int:
+    settings = _settings()
     engine = open_engine(args.method)
     try:
-        servers = visible(engine.scan().servers, args.all)
+        servers = _shown(engine.scan().servers, settings, args.all)
     finally:
         engine.close()
+    servers = identify_all(servers, settings)
     if args.json:
-        print(json.dumps([server_json(s) for s in servers], indent=2))
+        print(json.dumps([server_json(s, rules.label_of(settings, s)) for s in servers], indent=2))
     elif servers:
         print(table(servers))
     else:
@@ -109,7 +144,10 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _watch_loop(engine: Engine, args: argparse.Namespace, stop: threading.Event) -> None:
-    previous = _visible(engine.scan(), args.all)
+    settings = _settings()
+    scan = engine.scan()
+    previous = _visible(scan, settings, args.all)
+    scanned = scan.servers
     logger.info("watching with %s every %.2f s", engine.method, args.interval)
     deadline = time.monotonic()
     while True:
@@ -118,24 +156,67 @@ def _watch_loop(engine: Engine, args: argparse.Namespace, stop: threading.Event)
             return
         if time.monotonic() - deadline > args.interval:
             deadline = time.monotonic()  # after a suspend, resume the schedule from now
-        current = _visible(engine.scan(), args.all)
+        scan = engine.scan()
+        if scan.servers is scanned:
+            continue  # the very same listeners as last time: nothing can have changed
+        scanned = scan.servers
+        current = _visible(scan, settings, args.all)
         for event in diff(previous, current):
-            _print_event(
-                "closed" if isinstance(event, Closed) else "opened",
-                event.server,
-                event.at,
-                args.json,
-            )
+            kind = "closed" if isinstance(event, Closed) else "opened"
+            label = rules.label_of(settings, event.server)
+            _print_event(kind, event.server, event.at, args.json, label)
         previous = current
 
 
-def _visible(snapshot: Snapshot, include_all: bool) -> Snapshot:
-    return Snapshot(visible(snapshot.servers, include_all), snapshot.method, snapshot.taken)
+def _visible(snapshot: Snapshot, settings: Config, include_all: bool) -> Snapshot:
+    servers = _shown(snapshot.servers, settings, include_all)
+    return Snapshot(servers, snapshot.method, snapshot.taken)
 
 
-def _print_event(kind: str, server: Server, at: float, as_json: bool) -> None:
+def _print_event(kind: str, server: Server, at: float, as_json: bool, label: str | None) -> None:
     if as_json:
-        line = json.dumps({"event": kind, "at": iso(at), "server": server_json(server)})
+        obj = {"event": kind, "at": iso(at), "server": server_json(server, label)}
+        line = json.dumps(obj)
     else:
         line = event_line(kind, server, at)
     print(line, flush=True)
+
+
+def _config(args: argparse.Namespace) -> int:
+    path = Path(args.file) if args.file else config.default_path()
+    if args.action == "path":
+        print(path)
+        return 0
+    try:
+        config.load(path)
+    except config.ConfigError as exc:
+        print(f"porttray: {exc}", file=sys.stderr)
+        return 2
+    print(f"{path}: ok" if path.exists() else f"{path}: not present; the defaults are in use")
+    return 0
+
+
+def _doctor(_args: argparse.Namespace) -> int:
+    from tray import doctor
+
+    return doctor.run()
+
+
+def _autostart(args: argparse.Namespace) -> int:
+    auto = autostart.for_platform()
+    if args.action == "on":
+        auto.enable(autostart.launch_command())
+    elif args.action == "off":
+        auto.disable()
+    state = "on" if auto.enabled() else "off"
+    print(f"start at login: {state} ({auto.where()})")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "list": _list,
+    "watch": _watch,
+    "config": _config,
+    "doctor": _doctor,
+    "autostart": _autostart,
+}

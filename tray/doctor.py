@@ -31,13 +31,15 @@ class Finding:
     """What was found."""
     fix: str = ""
     """How to fix it, when not ok."""
+    warning: bool = False
+    """Works, but not as well as it could (shown with "!", does not fail the check)."""
 
 
 def run() -> int:
     """Print the report; 0 when all is well, 1 when something needs fixing."""
     findings = list(check_all())
     for f in findings:
-        mark = "✓" if f.ok else "✗"
+        mark = "!" if f.warning else "✓" if f.ok else "✗"
         print(f"{mark} {f.topic}: {f.detail}")
         if f.fix:
             print(f"    fix: {f.fix}")
@@ -123,6 +125,7 @@ def tray_host(bus: Any) -> Finding:
         "GNOME: sudo apt-get install gnome-shell-extension-appindicator, then enable "
         "'AppIndicator and KStatusNotifierItem Support'; "
         "XFCE: add the Status Notifier panel plugin",
+        warning=on_x11,
     )
 
 
