@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 Identify = Callable[[Server], Identity]
 CONFIG_CHECK_EVERY = 1.0
+REPROBE_AFTER = (3.0, 10.0, 30.0)
+"""Delays after which a server that did not answer its probe (still starting) is asked again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,8 @@ class Monitor:
         self._snapshot: Snapshot | None = None
         self._scanned: tuple[Server, ...] | None = None
         self._to_open: dict[Key, float] = {}
+        self._reprobe: dict[Key, tuple[int, float]] = {}
+        """Servers whose probe got no answer: (attempts so far, when to try again)."""
         self._config_checked = 0.0
 
     @property
@@ -176,7 +180,7 @@ class Monitor:
                     self._poll()
                 else:
                     self._handle(message)
-                self._announce()
+                self._due_work()
             except Exception:
                 logger.exception("the monitor hit an unexpected error; it keeps running")
 
@@ -235,6 +239,7 @@ class Monitor:
     def _handle(self, message: Message) -> None:
         if isinstance(message, Identified):
             self._publish(apply_identity(self.state, message.key, message.identity))
+            self._plan_reprobe(message.key, message.identity)
         elif isinstance(message, SetPaused):
             if message.paused:
                 self._policy = policy.on_pause(self._policy)
@@ -245,6 +250,20 @@ class Monitor:
             self._publish(mark_stopping(self.state, message.key))
         elif isinstance(message, SetAutostart):
             self._publish(set_autostart(self.state, message.enabled))
+
+    def _plan_reprobe(self, key: Key, identity: Identity) -> None:
+        attempts = self._reprobe.pop(key, (0, 0.0))[0]
+        if identity.protocol is None and attempts < len(REPROBE_AFTER):
+            self._reprobe[key] = (attempts + 1, time.monotonic() + REPROBE_AFTER[attempts])
+
+    def _reprobe_due(self, now: float) -> None:
+        for key, (attempts, due) in list(self._reprobe.items()):
+            entry = self.state.find(key)
+            if entry is None:
+                del self._reprobe[key]
+            elif now >= due:
+                self._reprobe[key] = (attempts, float("inf"))  # in flight
+                self._probe(entry.server)
 
     def _check_config(self) -> None:
         now = time.monotonic()
@@ -266,8 +285,10 @@ class Monitor:
         self._publish(set_config(self.state, config))
         self._poll(force=True)  # re-filter without announcing servers that became visible
 
-    def _announce(self) -> None:
+    def _due_work(self) -> None:
+        """Re-probes, notifications and browser openings whose time has come."""
         now = time.monotonic()
+        self._reprobe_due(now)
         self._policy, due = policy.take_due(self._policy, self.state, now)
         if due:
             self._hooks.on_notes(due)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import wait_for
 from tests.helpers.servers import child_listening, free_port, listener
+from tray import monitor
 from tray.config import DEFAULT, ConfigWatcher
 from tray.discover import open_engine
 from tray.model import Identity, Server
@@ -129,3 +132,28 @@ def test_rules_from_a_live_settings_file(tmp_path: Path) -> None:
             assert ignored.port not in rec.ports()
         finally:
             mon.stop()
+
+
+def test_a_server_silent_at_first_is_probed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(monitor, "REPROBE_AFTER", (0.2, 0.2))
+    rec = Recorder()
+    calls: list[int] = []
+
+    def identify(server: Server) -> Identity:
+        calls.append(server.port)
+        if calls.count(server.port) < 3:
+            return Identity()  # no answer yet
+        return Identity(protocol="http", title="ready")
+
+    hooks = Hooks(on_state=rec.on_state, on_notes=rec.on_notes)
+    mon = Monitor(open_engine(), hooks, config=DEFAULT, interval=0.05, identify=identify)
+    mon.start()
+    try:
+        with child_listening(["127.0.0.1"]) as child:
+            entry = lambda: mon.state.find((child.port, child.pid))  # noqa: E731
+            assert wait_for(
+                lambda: (e := entry()) is not None and e.server.identity.title == "ready", 5
+            )
+            assert calls.count(child.port) == 3
+    finally:
+        mon.stop()
