@@ -150,10 +150,13 @@ def test_a_server_silent_at_first_is_probed_again(monkeypatch: pytest.MonkeyPatc
     mon.start()
     try:
         with child_listening(["127.0.0.1"]) as child:
-            entry = lambda: mon.state.find((child.port, child.pid))  # noqa: E731
-            assert wait_for(
-                lambda: (e := entry()) is not None and e.server.identity.title == "ready", 5
-            )
+            key = (child.port, child.pid)
+
+            def ready() -> bool:
+                entry = mon.state.find(key)
+                return entry is not None and entry.server.identity.title == "ready"
+
+            assert wait_for(ready, 5)
             assert calls.count(child.port) == 3
     finally:
         mon.stop()
