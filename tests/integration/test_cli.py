@@ -42,6 +42,8 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str]) -> None:
 
 
 def test_list_json_describes_a_real_http_server(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<title>Acme &amp; Co  shop</title>")
+    (tmp_path / "package.json").write_text('{"name": "acme-web"}')
     with http_server(tmp_path) as (proc, port):
         done = run("list", "--json")
     assert done.returncode == 0, done.stderr
@@ -51,6 +53,11 @@ def test_list_json_describes_a_real_http_server(tmp_path: Path) -> None:
     assert obj["pid"] == proc.pid and obj["process"].startswith("python")
     assert obj["cmdline"][1:4] == ["-m", "http.server", str(port)]
     assert obj["cwd"] == str(tmp_path) and obj["user"]
+    assert obj["protocol"] == "http"
+    assert obj["title"] == "Acme & Co shop"
+    assert obj["project"] == "acme-web"
+    assert obj["kind"] == "http.server"
+    assert obj["label"] is None
     assert obj["started"][:4].isdigit() and "T" in obj["started"]
 
 
