@@ -119,7 +119,8 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([server_json(s, rules.label_of(settings, s)) for s in servers], indent=2))
     elif servers:
-        print(table(servers))
+        labels = {s.key: label for s in servers if (label := rules.label_of(settings, s))}
+        print(table(servers, labels))
     else:
         print("No local servers are listening.")
     return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tray.model import Server
+from tray.model import Identity, Server
+from tray.naming import address, describe
 
 JsonObject = dict[str, object]
 
@@ -23,7 +24,7 @@ def server_json(server: Server, label: str | None = None) -> JsonObject:
     ident = server.identity
     return {
         "port": server.port,
-        "url": server.url,
+        "url": address(server),
         "addresses": list(server.addresses),
         "exposed": server.exposed,
         "pid": server.pid,
@@ -40,10 +41,13 @@ def server_json(server: Server, label: str | None = None) -> JsonObject:
     }
 
 
-def table(servers: tuple[Server, ...]) -> str:
+def table(
+    servers: tuple[Server, ...], labels: dict[tuple[int, int | None], str] | None = None
+) -> str:
     """A plain aligned table, one server per row; exposed servers are marked."""
-    header = ("PORT", "URL", "PROCESS", "PID", "DIRECTORY", "")
-    rows = [header] + [_row(s) for s in servers]
+    header = ("PORT", "URL", "NAME", "PROCESS", "PID", "DIRECTORY", "")
+    names = labels or {}
+    rows = [header] + [_row(s, names.get(s.key)) for s in servers]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     lines = [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + row[-1]
@@ -52,16 +56,22 @@ def table(servers: tuple[Server, ...]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _row(server: Server) -> tuple[str, str, str, str, str, str]:
+def _row(server: Server, label: str | None = None) -> tuple[str, ...]:
     proc = server.process
     return (
         str(server.port),
-        server.url if server.loopback else ", ".join(server.addresses),
+        address(server) if server.loopback else ", ".join(server.addresses),
+        label or (describe(server) if _known(server.identity) else ""),
         (proc.name if proc else None) or "?",
         str(server.pid) if server.pid is not None else "?",
         (proc.cwd if proc else None) or "",
         "  ⚠ exposed" if server.exposed else "",
     )
+
+
+def _known(identity: Identity) -> bool:
+    """Whether anything beyond the process name is known (else NAME would repeat PROCESS)."""
+    return bool(identity.title or identity.project or identity.kind)
 
 
 def event_line(kind: str, server: Server, at: float) -> str:

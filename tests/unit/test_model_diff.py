@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import namedtuple
 
@@ -9,7 +10,7 @@ import pytest
 
 from tray.diff import diff, visible
 from tray.discover.psutil_source import PsutilSource
-from tray.model import Closed, Opened, ProcessInfo, Server, Snapshot, loopback_host
+from tray.model import Closed, Identity, Opened, ProcessInfo, Server, Snapshot, loopback_host
 from tray.report import server_json, table
 
 
@@ -105,8 +106,11 @@ def test_json_and_table_with_details() -> None:
     assert obj["cmdline"] == ["node", "vite"] and obj["process"] == "node" and obj["user"] == "ann"
     assert isinstance(obj["started"], str) and obj["started"].startswith("19")
     lines = table((server, UNKNOWN)).splitlines()
-    assert lines[0].split() == ["PORT", "URL", "PROCESS", "PID", "DIRECTORY"]
-    assert lines[1].split() == ["5173", "http://[::1]:5173", "node", "10", "/w/shop"]
+    assert lines[0].split() == ["PORT", "URL", "NAME", "PROCESS", "PID", "DIRECTORY"]
+    assert lines[1].split() == ["5173", "http://[::1]:5173", "node", "10", "/w/shop"]  # no name yet
+    named = dataclasses.replace(server, identity=Identity(protocol="https", title="Shop"))
+    row = table((named,), {named.key: "My shop"}).splitlines()[1]
+    assert row.split()[:4] == ["5173", "https://[::1]:5173", "My", "shop"]
     assert (
         lines[2].split()[:4] == ["8080", "http://127.0.0.1:8080", "?", "?"]
         and "exposed" in lines[2]
