@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import wait_for
 from tests.e2e.desktop import Desktop
-from tests.e2e.tray_driver import end, running_tray, start
+from tests.e2e.tray_driver import end, mentions, running_tray, start
 from tests.helpers.servers import http_server
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ def test_notification_daemon_killed_and_restarted_mid_run(desktop: Desktop, tmp_
             notes.start()
         mark = notes.count()
         with http_server(tmp_path) as (_, port):
-            notes.wait_for(lambda n: f":{port}" in n.summary, timeout=15, since=mark)
+            notes.wait_for(lambda n: mentions(n, port), timeout=15, since=mark)
 
 
 def test_no_notification_daemon_at_start_then_quit_within_2_s(

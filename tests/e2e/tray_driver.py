@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.e2e.desktop import Desktop
+from tests.e2e.desktop import Desktop, SeenNotification
 from tests.e2e.sni_host import MenuNode, SniItem
 
 
@@ -107,3 +107,14 @@ def running_tray(desktop: Desktop, env: dict[str, str] | None = None) -> Iterato
         _, log = end(proc)
         print(log)
         assert "Traceback" not in log, log
+
+
+def mentions(note: SeenNotification, port: int) -> bool:
+    """Whether a notification is about the server on `port` (alone, or in a batch)."""
+    return note.summary == f"New server on :{port}" or f":{port}  " in note.body
+
+
+def open_target(note: SeenNotification, port: int) -> int:
+    """The port the notification's Open button opens (ours, or the first of a batch)."""
+    label = next(label for _, label in note.actions if label.startswith("Open"))
+    return port if label == "Open in browser" else int(label.rsplit(":", 1)[1])
