@@ -36,11 +36,8 @@ def _children() -> list[psutil.Process]:
 
 
 @pytest.fixture(autouse=True)
-def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
+def no_leaks() -> Iterator[None]:
     """Fail a test that leaves a thread, a child process or an open fd behind."""
-    if request.node.get_closest_marker("allow_leaks"):
-        yield
-        return
     threads, fds = _threads(), _fds()
     yield
     gc.collect()

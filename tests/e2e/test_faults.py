@@ -3,17 +3,20 @@ running (or, when no tray can be shown at all, says why and exits non-zero)."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.conftest import wait_for
 from tests.e2e.desktop import Desktop
 from tests.e2e.tray_driver import end, mentions, running_tray, start
-from tests.helpers.servers import http_server
+from tests.helpers.servers import http_server, listener
 
 pytestmark = pytest.mark.e2e
 
@@ -187,3 +190,22 @@ def test_without_pygobject_it_names_the_fix(desktop: Desktop, tmp_path: Path) ->
     assert done.returncode == 3
     assert "PyGObject is not installed" in done.stderr
     assert "fix:" in done.stderr
+
+
+def test_the_tray_never_listens_and_connects_only_to_loopback(desktop: Desktop) -> None:
+    """Sampled while a server opens and is probed: porttray's own inet sockets. The server never
+    accepts, so the probe's connection stays open for its whole budget and is surely sampled."""
+    seen: list[tuple[str, str]] = []
+    with running_tray(desktop) as tray, listener("0.0.0.0") as silent:
+        port = silent.getsockname()[1]
+        proc = psutil.Process(tray.proc.pid)
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            for conn in proc.net_connections("inet"):
+                remote = conn.raddr.ip if conn.raddr else ""
+                seen.append((conn.status, remote))
+            time.sleep(0.02)
+        tray.wait_for_label(f":{port} ")
+    assert all(status != psutil.CONN_LISTEN for status, _ in seen), seen
+    assert all(not ip or ipaddress.ip_address(ip).is_loopback for _, ip in seen), seen
+    assert any(ip for _, ip in seen), "the probe's connection was never sampled"
