@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tray import autostart, config, icons, menu, stopping
-from tray.backend import Backend, BackendError, choose, load_pystray
+from tray.backend import Backend, BackendError, choose, load_pystray, ui_caller
 from tray.browser import open_url
 from tray.clipboard import Clipboard
 from tray.discover import open_engine
@@ -88,6 +88,7 @@ class App:
         self._settings_path = settings_path
         self._autostart = autostart.for_platform()
         watcher = config.ConfigWatcher(settings_path)
+        self._on_ui = ui_caller(backend)
         self._drawn: tuple[int, bool, bool] | None = None
         self._menu_items = menu.build(AppState(), user=self._user)
         self.icon = pystray.Icon(
@@ -161,11 +162,16 @@ class App:
         return to_pystray(self._pystray, self._menu_items, self.dispatch)
 
     def _on_state(self, state: AppState) -> None:
+        """On the monitor thread: build the menu data, then hand the redraw to the UI thread."""
         items = menu.build(state, user=self._user)
+        drawn = (len(state.entries), state.exposed, state.paused)
+        self._on_ui(lambda: self._redraw(items, drawn))
+
+    def _redraw(self, items: tuple[menu.Item, ...], drawn: tuple[int, bool, bool]) -> None:
+        """Only what changed: a menu rebuild closes an open menu on some desktops."""
         if items != self._menu_items:
             self._menu_items = items
             self.icon.update_menu()
-        drawn = (len(state.entries), state.exposed, state.paused)
         if drawn != self._drawn:
             self._drawn = drawn
             self.icon.icon = icons.render(drawn[0], exposed=drawn[1], paused=drawn[2])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,15 +35,34 @@ class Backend:
     """Whether pystray's own notify() works there."""
     glib: bool
     """Whether it runs a GLib main loop (GTK clipboard, GLib signal handlers)."""
+    thread_safe_updates: bool = True
+    """Whether menu and icon updates may come from any thread (GTK and appindicator marshal them
+    through the GLib loop, win32 through window messages; AppKit wants the main thread)."""
 
 
 BACKENDS = {
     "appindicator": Backend("appindicator", True, False, True, True),
     "gtk": Backend("gtk", True, True, True, True),
     "win32": Backend("win32", True, True, True, False),
-    "darwin": Backend("darwin", True, False, True, False),
+    "darwin": Backend("darwin", True, False, True, False, thread_safe_updates=False),
     "dummy": Backend("dummy", True, False, False, False),
 }
+
+
+def ui_caller(backend: Backend) -> Callable[[Callable[[], None]], None]:
+    """How to run a UI update from the monitor thread: directly, or queued to AppKit's main loop."""
+    if backend.thread_safe_updates:
+        return _call_now
+    from PyObjCTools import AppHelper  # shipped with pyobjc, which pystray needs on macOS
+
+    def on_main_thread(update: Callable[[], None]) -> None:
+        AppHelper.callAfter(update)
+
+    return on_main_thread
+
+
+def _call_now(update: Callable[[], None]) -> None:
+    update()
 
 
 class BackendError(Exception):
