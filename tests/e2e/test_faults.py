@@ -140,6 +140,18 @@ def test_settings_replaced_by_garbage_while_running(desktop: Desktop, tmp_path: 
             path.write_text(saved)
 
 
+def start_without_tray(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Start porttray where it cannot show a tray; it must return by itself."""
+    return subprocess.run(
+        [sys.executable, "-m", "tray"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
 def no_tray_env(desktop: Desktop, **changes: str | None) -> dict[str, str]:
     env = dict(desktop.env)
     for key, value in changes.items():
@@ -160,15 +172,7 @@ def no_tray_env(desktop: Desktop, **changes: str | None) -> dict[str, str]:
 def test_no_tray_possible_says_why_and_exits_non_zero(
     desktop: Desktop, tmp_path: Path, changes: dict[str, str | None], message: str
 ) -> None:
-    env = no_tray_env(desktop, XDG_RUNTIME_DIR=str(tmp_path), **changes)
-    done = subprocess.run(
-        [sys.executable, "-m", "tray"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = start_without_tray(no_tray_env(desktop, XDG_RUNTIME_DIR=str(tmp_path), **changes))
     assert done.returncode == 3
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -179,14 +183,7 @@ def test_without_pygobject_it_names_the_fix(desktop: Desktop, tmp_path: Path) ->
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('gi hidden for this test')\n")
     env = {**desktop.env, "PYTHONPATH": os.pathsep.join([str(shadow.parent), os.getcwd()])}
-    done = subprocess.run(
-        [sys.executable, "-m", "tray"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = start_without_tray(env)
     assert done.returncode == 3
     assert "PyGObject is not installed" in done.stderr
     assert "fix:" in done.stderr

@@ -14,38 +14,16 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import (
-    Desktop,
-    clipboard_text,
-    no_leaks_except_desktop,
-    running_desktop,
-    tools_missing,
-)
+from tests.e2e.desktop import Desktop, clipboard_text
 from tests.helpers.servers import http_server
 from tray.clipboard import NO_TOOL
 from tray.notify import Capability, Notifier
-
-
-@pytest.fixture(scope="module")
-def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
-    if missing := tools_missing():
-        pytest.skip(f"the desktop test stack needs {', '.join(missing)}")
-    with running_desktop(tmp_path_factory.mktemp("desktop")) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def no_leaks() -> Iterator[None]:
-    """The suite's leak guard, except for what belongs to the running desktop."""
-    with no_leaks_except_desktop():
-        yield
 
 
 def bare_env(**extra: str) -> dict[str, str]:
