@@ -43,6 +43,9 @@ Identify = Callable[[Server], Identity]
 CONFIG_CHECK_EVERY = 1.0
 REPROBE_AFTER = (3.0, 10.0, 30.0)
 """Delays after which a server that did not answer its probe (still starting) is asked again."""
+REPROBE_LIMIT = 50
+"""At most this many servers wait for another probe (a thousand silent listeners must not keep the
+probe pool busy for minutes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +256,8 @@ class Monitor:
 
     def _plan_reprobe(self, key: Key, identity: Identity) -> None:
         attempts = self._reprobe.pop(key, (0, 0.0))[0]
-        if identity.protocol is None and attempts < len(REPROBE_AFTER):
+        room = len(self._reprobe) < REPROBE_LIMIT
+        if identity.protocol is None and attempts < len(REPROBE_AFTER) and room:
             self._reprobe[key] = (attempts + 1, time.monotonic() + REPROBE_AFTER[attempts])
 
     def _reprobe_due(self, now: float) -> None:
