@@ -19,6 +19,9 @@ from tray.state import AppState, Entry, Gone, Key
 
 MENU_LIMIT = 25
 """Servers shown at the top level; the rest go under "More"."""
+MORE_LIMIT = 100
+"""Servers listed under "More": past that a menu is no way to find one, and every entry costs
+widgets and D-Bus traffic on each rebuild."""
 
 ActionKind = Literal["open", "copy", "hide", "stop", "force", "pause", "autostart", "quit"]
 
@@ -73,7 +76,11 @@ def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) 
         newest = sorted(state.entries, key=lambda e: (-e.since, e.server.port))
         shown, rest = newest[:limit], sorted(newest[limit:], key=_by_port)
         items.extend(entry(e) for e in shown)
-        items.append(Item(f"More ({len(rest)})", children=tuple(entry(e) for e in rest)))
+        more = [entry(e) for e in rest[:MORE_LIMIT]]
+        if len(rest) > MORE_LIMIT:
+            unlisted = len(rest) - MORE_LIMIT
+            more.append(Item(f"… {unlisted} more: porttray list shows them all", enabled=False))
+        items.append(Item(f"More ({len(rest)})", children=tuple(more)))
     items.append(SEPARATOR)
     if state.recent:
         items.append(Item("Recently closed", children=tuple(_gone(g) for g in state.recent)))

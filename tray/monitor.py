@@ -12,8 +12,10 @@ and is reported once.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import logging
+import math
 import queue
 import threading
 import time
@@ -43,9 +45,14 @@ Identify = Callable[[Server], Identity]
 CONFIG_CHECK_EVERY = 1.0
 REPROBE_AFTER = (3.0, 10.0, 30.0)
 """Delays after which a server that did not answer its probe (still starting) is asked again."""
+PROBE_WORKERS = 4
+REDRAW_GAP = 0.4
+"""Seconds between two redraws at the least: a lone change shows at once, but servers churning
+several times a second cost one menu rebuild per gap, not one each (a rebuild re-exports the
+whole menu over D-Bus and closes it if open)."""
 REPROBE_LIMIT = 50
-"""At most this many servers wait for another probe (a thousand silent listeners must not keep the
-probe pool busy for minutes)."""
+"""At most this many servers wait for another probe, the newest first (a thousand silent listeners
+must not keep the probe pool busy for minutes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +139,10 @@ class Monitor:
         self._watcher = watcher
         self._user = getpass.getuser()
         self._inbox: queue.Queue[Message] = queue.Queue()
-        self._probes = ThreadPoolExecutor(max_workers=4, thread_name_prefix="porttray-probe")
+        self._probes = ThreadPoolExecutor(PROBE_WORKERS, thread_name_prefix="porttray-probe")
+        self._waiting: dict[Key, Server] = {}
+        """Servers waiting for a probe, oldest first."""
+        self._in_flight = 0
         self._thread = threading.Thread(target=self._run, name="porttray-monitor", daemon=True)
         self.state = AppState(method=engine.method, config=config)
         """The state published last: read it from any thread."""
@@ -140,9 +150,14 @@ class Monitor:
         self._snapshot: Snapshot | None = None
         self._scanned: tuple[Server, ...] | None = None
         self._to_open: dict[Key, float] = {}
-        self._reprobe: dict[Key, tuple[int, float]] = {}
-        """Servers whose probe got no answer: (attempts so far, when to try again)."""
+        self._reprobe: dict[Key, float] = {}
+        """Servers whose probe got no answer, and when to ask again (oldest plan first)."""
+        self._silent: dict[Key, int] = {}
+        """How many probes each live server has left unanswered."""
         self._config_checked = 0.0
+        self._redrawn = -math.inf
+        self._redraw_due = math.inf
+        """When the shell should next redraw (inf: nothing pending)."""
 
     @property
     def interval(self) -> float:
@@ -169,20 +184,20 @@ class Monitor:
     def _run(self) -> None:
         next_poll = time.monotonic() + self.interval
         while True:
-            wait = max(0.0, next_poll - time.monotonic())
+            wake = min(next_poll, self._redraw_due)
             try:
-                message: Message | None = self._inbox.get(timeout=wait)
+                message: Message | None = self._inbox.get(timeout=max(0.0, wake - time.monotonic()))
             except queue.Empty:
                 message = None
             if isinstance(message, Stop):
                 return
             try:
-                if message is None:
+                if message is not None:
+                    self._handle(message)
+                elif time.monotonic() >= next_poll:
                     next_poll = self._next(next_poll)
                     self._check_config()
                     self._poll()
-                else:
-                    self._handle(message)
                 self._due_work()
             except Exception:
                 logger.exception("the monitor hit an unexpected error; it keeps running")
@@ -208,6 +223,10 @@ class Monitor:
         self._publish(apply_events(self.state, shown, events))
         self._route(events)
         opened = tuple(e.server for e in events if isinstance(e, Opened))
+        for event in events:
+            if not isinstance(event, Opened):
+                self._silent.pop(event.server.key, None)
+                self._reprobe.pop(event.server.key, None)
         for server in shown if first or force else opened:
             if not _identified(self.state, server.key):
                 self._probe(server)
@@ -225,24 +244,41 @@ class Monitor:
         self._policy = policy.on_events(self._policy, announce, now, self.state.paused)
 
     def _probe(self, server: Server) -> None:
+        """Queue a probe; the newest server is probed first (silent ones must not hold it up)."""
         if self._identify is None:
             return
-        future = self._probes.submit(self._identify, server)
-        future.add_done_callback(lambda done: self._probed(server.key, done))
+        self._waiting.pop(server.key, None)
+        self._waiting[server.key] = server
+        self._start_probes()
+
+    def _start_probes(self) -> None:
+        while self._in_flight < PROBE_WORKERS and self._waiting:
+            key, server = self._waiting.popitem()  # last in, first out
+            if self.state.find(key) is None:
+                continue  # gone before its turn
+            self._in_flight += 1
+            future = self._probes.submit(self._identify_safely, server)
+            future.add_done_callback(functools.partial(self._probed, key))
+
+    def _identify_safely(self, server: Server) -> Identity:
+        assert self._identify is not None
+        try:
+            return self._identify(server)
+        except Exception as exc:
+            logger.warning("identifying the server on port %d failed: %s", server.port, exc)
+            return Identity(protocol="other")
 
     def _probed(self, key: Key, done: Future[Identity]) -> None:
-        if done.cancelled():
-            return
-        error = done.exception()
-        if error is not None:
-            logger.warning("identifying the server on port %d failed: %s", key[0], error)
-            return
-        self._inbox.put(Identified(key, done.result()))
+        """On the probe worker: hand the result to the monitor thread."""
+        if not done.cancelled():
+            self._inbox.put(Identified(key, done.result()))
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, Identified):
+            self._in_flight -= 1
             self._publish(apply_identity(self.state, message.key, message.identity))
             self._plan_reprobe(message.key, message.identity)
+            self._start_probes()
         elif isinstance(message, SetPaused):
             if message.paused:
                 self._policy = policy.on_pause(self._policy)
@@ -255,18 +291,32 @@ class Monitor:
             self._publish(set_autostart(self.state, message.enabled))
 
     def _plan_reprobe(self, key: Key, identity: Identity) -> None:
-        attempts = self._reprobe.pop(key, (0, 0.0))[0]
-        room = len(self._reprobe) < REPROBE_LIMIT
-        if identity.protocol is None and attempts < len(REPROBE_AFTER) and room:
-            self._reprobe[key] = (attempts + 1, time.monotonic() + REPROBE_AFTER[attempts])
+        self._reprobe.pop(key, None)
+        if identity.protocol is not None or self.state.find(key) is None:
+            self._silent.pop(key, None)
+            return
+        attempts = self._silent.get(key, 0)
+        if attempts >= len(REPROBE_AFTER):
+            return  # it had its chances: it stays unnamed
+        self._silent[key] = attempts + 1
+        if len(self._reprobe) >= REPROBE_LIMIT:
+            del self._reprobe[
+                min(self._reprobe, key=self._first_seen)
+            ]  # newest servers matter most
+        self._reprobe[key] = time.monotonic() + REPROBE_AFTER[attempts]
+
+    def _first_seen(self, key: Key) -> float:
+        entry = self.state.find(key)
+        return entry.since if entry is not None else -math.inf
 
     def _reprobe_due(self, now: float) -> None:
-        for key, (attempts, due) in list(self._reprobe.items()):
+        for key, due in list(self._reprobe.items()):
             entry = self.state.find(key)
             if entry is None:
                 del self._reprobe[key]
+                self._silent.pop(key, None)
             elif now >= due:
-                self._reprobe[key] = (attempts, float("inf"))  # in flight
+                del self._reprobe[key]  # in flight; the answer plans the next one
                 self._probe(entry.server)
 
     def _check_config(self) -> None:
@@ -290,7 +340,8 @@ class Monitor:
         self._poll(force=True)  # re-filter without announcing servers that became visible
 
     def _due_work(self) -> None:
-        """Re-probes, notifications and browser openings whose time has come."""
+        """Redraws, re-probes, notifications and browser openings whose time has come."""
+        self._redraw()
         now = time.monotonic()
         self._reprobe_due(now)
         self._policy, due = policy.take_due(self._policy, self.state, now)
@@ -305,10 +356,21 @@ class Monitor:
                 self._hooks.on_open(entry.server)
 
     def _publish(self, state: AppState) -> None:
+        """Make `state` current; the shell redraws at once unless it redrew moments ago."""
         if state == self.state:
             return
         self.state = state
-        self._hooks.on_state(state)
+        if self._redraw_due == math.inf:
+            self._redraw_due = max(time.monotonic(), self._redrawn + REDRAW_GAP)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        now = time.monotonic()
+        if now < self._redraw_due:
+            return
+        self._redraw_due = math.inf
+        self._redrawn = now
+        self._hooks.on_state(self.state)
 
 
 def _identified(state: AppState, key: Key) -> bool:

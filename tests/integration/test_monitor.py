@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -114,7 +115,7 @@ def test_rules_from_a_live_settings_file(tmp_path: Path) -> None:
         mon.start()
         try:
             assert wait_for(lambda: len(mon.state.config.rules) == 2, 5)
-            assert ignored.port not in rec.ports()
+            assert wait_for(lambda: ignored.port not in rec.ports(), 2)
             path.write_text(
                 path.read_text() + f'\n[[rules]]\nport = {browse}\non_open = "open-browser"\n'
             )
@@ -160,3 +161,35 @@ def test_a_server_silent_at_first_is_probed_again(monkeypatch: pytest.MonkeyPatc
             assert calls.count(child.port) == 3
     finally:
         mon.stop()
+
+
+def test_a_new_server_is_probed_before_a_backlog_of_silent_ones() -> None:
+    """Twelve servers that each hold a probe for 0.5 s are waiting when a new one opens: the new
+    one is probed next, not after all of them."""
+    order: list[int] = []
+    lock = threading.Lock()
+    socks = [listener("127.0.0.1") for _ in range(12)]
+    slow = {s.getsockname()[1] for s in socks}
+
+    def identify(server: Server) -> Identity:
+        with lock:
+            order.append(server.port)
+        if server.port in slow:
+            time.sleep(0.5)  # stands in for a probe that waits out a silent server
+        return Identity(protocol="http")
+
+    rec = Recorder()
+    hooks = Hooks(on_state=rec.on_state, on_notes=rec.on_notes)
+    mon = Monitor(open_engine(), hooks, config=DEFAULT, interval=0.05, identify=identify)
+    mon.start()
+    try:
+        with child_listening(["127.0.0.1"]) as child:
+            assert wait_for(lambda: child.port in order, 5)
+            with lock:
+                before = order[: order.index(child.port)]
+            # first in, first out would have probed every slow server before the new one
+            assert sum(1 for port in before if port in slow) < len(slow)
+    finally:
+        mon.stop()
+        for sock in socks:
+            sock.close()
