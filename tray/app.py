@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tray import autostart, config, icons, menu, stopping
@@ -94,7 +95,7 @@ class App:
         self.icon = pystray.Icon(
             "porttray", icon=icons.render(0), title="porttray", menu=pystray.Menu(self._menu)
         )
-        self._notifier = Notifier(fallback=self._fallback_notify)
+        self._notifier = Notifier(fallback=self._fallback_notify, icon=_notification_icon())
         self._clipboard = Clipboard(on_error=self.report, use_gtk=backend.glib)
         hooks = Hooks(self._on_state, self._on_notes, self._open_server, self.report)
         self.monitor = Monitor(
@@ -123,8 +124,8 @@ class App:
     def _setup(self, icon: Any) -> None:
         icon.visible = True
         self._install_signal_handlers()
-        self._notifier.start()
         self.monitor.start()
+        self._notifier.start()  # may wait a moment for the notification server's answer
         self.monitor.send(SetAutostart(self._autostart.enabled()))
         logger.info(
             "porttray is running (%s backend, %s discovery)",
@@ -268,6 +269,20 @@ class App:
     def _fallback_notify(self, title: str, body: str) -> None:
         if self._backend.has_notification:
             self.icon.notify(body, title)
+
+
+def _notification_icon() -> Path | None:
+    """porttray's icon as a file for notifications (the servers show it next to the text)."""
+    try:
+        import platformdirs
+
+        path = Path(platformdirs.user_cache_dir("porttray")) / "porttray-64.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        icons.render(0, size=64).save(path)
+    except OSError as exc:
+        logger.info("notifications will show no porttray icon: %s", exc)
+        return None
+    return path
 
 
 def _title(count: int) -> str:

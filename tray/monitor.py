@@ -143,6 +143,8 @@ class Monitor:
         self._waiting: dict[Key, Server] = {}
         """Servers waiting for a probe, oldest first."""
         self._in_flight = 0
+        self._lifecycle = threading.Lock()
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, name="porttray-monitor", daemon=True)
         self.state = AppState(method=engine.method, config=config)
         """The state published last: read it from any thread."""
@@ -165,9 +167,13 @@ class Monitor:
         return self._fixed_interval or self.state.config.interval
 
     def start(self) -> None:
-        """Take the first snapshot (announcing nothing) and start polling."""
-        self._poll()
-        self._thread.start()
+        """Take the first snapshot (announcing nothing) and start polling. Does nothing once
+        stopped, so a quit that races the start-up leaves no thread behind."""
+        with self._lifecycle:
+            if self._stopped:
+                return
+            self._poll()
+            self._thread.start()
 
     def send(self, message: Message) -> None:
         """Queue a message for the monitor thread."""
@@ -175,6 +181,10 @@ class Monitor:
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop polling and probing; returns once the thread has ended (or `timeout` passed)."""
+        with self._lifecycle:
+            if self._stopped:
+                return
+            self._stopped = True
         self._inbox.put(Stop())
         if self._thread.is_alive():
             self._thread.join(timeout)
