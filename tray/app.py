@@ -122,9 +122,9 @@ class App:
         return 0
 
     def _setup(self, icon: Any) -> None:
+        self.monitor.start()  # the first scan fills the menu before the icon shows
         icon.visible = True
         self._install_signal_handlers()
-        self.monitor.start()
         self._notifier.start()  # may wait a moment for the notification server's answer
         self.monitor.send(SetAutostart(self._autostart.enabled()))
         logger.info(

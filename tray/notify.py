@@ -22,6 +22,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -46,9 +47,15 @@ class Notifier:
     """Sends notifications through desktop-notifier, or through `fallback` when it cannot."""
 
     def __init__(
-        self, app_name: str = "porttray", fallback: Fallback | None = None, *, timeout: float = 5.0
+        self,
+        app_name: str = "porttray",
+        fallback: Fallback | None = None,
+        *,
+        timeout: float = 5.0,
+        icon: Path | None = None,
     ) -> None:
         self._app_name = app_name
+        self._icon = icon
         self._fallback = fallback
         self._timeout = timeout
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -139,7 +146,7 @@ class Notifier:
 
         try:
             if self._native is None:
-                self._native = _new_native(self._app_name)
+                self._native = _new_native(self._app_name, self._icon)
             server: frozenset[Any] = await asyncio.wait_for(
                 self._native.get_capabilities(), self._timeout
             )
@@ -227,15 +234,15 @@ class Notifier:
             logger.debug("The fallback notification failed too", exc_info=True)
 
 
-def _new_native(app_name: str) -> Any:
+def _new_native(app_name: str, icon: Path | None) -> Any:
     if sys.platform == "darwin":
         from desktop_notifier.backends.macos_support import is_bundle, is_signed_bundle
 
         if not (is_bundle() and is_signed_bundle()):
             raise RuntimeError("macOS delivers notifications only from a signed app bundle")
-    from desktop_notifier import DesktopNotifier
+    from desktop_notifier import DesktopNotifier, Icon
 
-    return DesktopNotifier(app_name=app_name)
+    return DesktopNotifier(app_name=app_name, app_icon=Icon(path=icon) if icon else None)
 
 
 def _describe(exc: BaseException) -> str:
