@@ -291,8 +291,29 @@ def _title(count: int) -> str:
     return f"porttray: {count} local server{'s' if count != 1 else ''}"
 
 
+M_ARENA_MAX = -8
+"""glibc's mallopt() parameter for the number of malloc arenas."""
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's per-thread malloc arenas before any thread starts.
+
+    Every thread that allocates gets an arena of its own by default; in a long-running tray with a
+    handful of mostly idle threads, that memory is held but barely used (about 3 MiB measured).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas)
+    except (OSError, AttributeError):
+        pass  # not glibc
+
+
 def run_tray(*, interval: float | None = None, method: str | None = None) -> int:
     """Start the tray and block until Quit. Returns the process exit code."""
+    limit_malloc_arenas()
     try:
         backend = choose()
     except BackendError as exc:

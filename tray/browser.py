@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import webbrowser
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
@@ -26,6 +25,8 @@ def open_url(url: str, on_error: Callable[[str], None]) -> None:
 
 
 def _open(url: str, on_error: Callable[[str], None]) -> None:
+    import webbrowser  # loaded on the first click only
+
     try:
         opened = webbrowser.open(url)
     except Exception as exc:

@@ -14,9 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
-import tomlkit
-import tomlkit.exceptions
-from tomlkit.items import AoT, Array
 
 from tray.config.schema import DEFAULT, Config, ConfigError, _is_port, _line_of, parse
 
@@ -59,6 +56,10 @@ def add_ignore_rule(path: Path, port: int) -> None:
     Creates the file and its folder when missing; does nothing when that rule is already there.
     Raises ConfigError when the file cannot be read or is not TOML (it is then left alone).
     """
+    import tomlkit  # only this rarely used edit needs it (it costs ~3 MiB to keep loaded)
+    import tomlkit.exceptions
+    from tomlkit.items import AoT, Array
+
     if not _is_port(port):
         raise ValueError(f"not a port number: {port}")
     data = _read(path)

@@ -15,12 +15,16 @@ HTTP make it "other".
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
+
 import html
 import ipaddress
 import logging
 import re
 import socket
-import ssl
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -310,6 +314,8 @@ def _clean(text: str, limit: int) -> str:
 
 @cache
 def _tls_context() -> ssl.SSLContext:
+    import ssl  # loaded on the first TLS probe only: most servers never need it
+
     """A client context that accepts any certificate: dev servers use self-signed ones."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
