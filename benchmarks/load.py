@@ -113,6 +113,81 @@ def listening_process(host: str = "127.0.0.1") -> Iterator[Spawned]:
         _close(lifeline_w, report_r, report_w, lifeline_r)
 
 
+class Armed:
+    """Forked children waiting to listen: each `fire()` makes one listen on a new port now."""
+
+    def __init__(self) -> None:
+        self._ready: list[tuple[int, int, int]] = []
+        """(pid, trigger write end, report read end) of each child not fired yet."""
+        self._fired: dict[int, tuple[int, int]] = {}
+        """pid → (trigger write end, report read end) of each child fired and not released."""
+        self.pgid = 0
+
+    def _add(self, pid: int, trigger: int, report: int) -> None:
+        self._ready.append((pid, trigger, report))
+        self.pgid = self.pgid or pid
+
+    def fire(self) -> Spawned:
+        """The next child listens on a new 127.0.0.1 port; returns once it has."""
+        pid, trigger, report = self._ready.pop(0)
+        self._fired[pid] = (trigger, report)
+        os.write(trigger, b"g")
+        (_, port, listened_at) = _read_reports(report, 1, timeout=10.0)[0]
+        return Spawned(pid=pid, port=port, listened_at=listened_at)
+
+    def release(self, spawned: Spawned) -> None:
+        """That child closes its listener and exits; it is reaped."""
+        trigger, report = self._fired.pop(spawned.pid)
+        _close(trigger, report)
+        _kill_and_reap(0, [spawned.pid])
+
+    def pids(self) -> list[int]:
+        """Every child not yet released."""
+        return [pid for pid, _, _ in self._ready] + list(self._fired)
+
+    def close(self) -> None:
+        """Kill and reap every child left; close every pipe."""
+        _kill_and_reap(self.pgid, self.pids())
+        for _, trigger, report in self._ready:
+            _close(trigger, report)
+        for trigger, report in self._fired.values():
+            _close(trigger, report)
+        self._ready, self._fired = [], {}
+
+
+@contextlib.contextmanager
+def armed_listeners(n: int) -> Iterator[Armed]:
+    """Fork n children that each wait for `Armed.fire()` to listen on a new port.
+
+    Fork them while the process is still single-threaded (before starting a desktop or any
+    thread); firing one later costs a pipe write, not a fork, and its listen() happens at once.
+    """
+    armed = Armed()
+    try:
+        for _ in range(n):
+            trigger_r, trigger_w = os.pipe()
+            report_r, report_w = os.pipe()
+            try:
+                body = functools.partial(_armed_child, trigger_r, report_w)
+                pid = _fork_child(body, keep=(trigger_r, report_w), pgid=armed.pgid)
+            finally:
+                _close(trigger_r, report_w)
+            armed._add(pid, trigger_w, report_r)
+        yield armed
+    finally:
+        armed.close()
+
+
+def _armed_child(trigger: int, report: int) -> None:
+    if os.read(trigger, 1) != b"g":
+        return
+    server = _listen("127.0.0.1")
+    at = time.time()
+    os.write(report, _REPORT.pack(os.getpid(), server.getsockname()[1], at))
+    os.read(trigger, 1)  # blocks until released (end of file)
+    server.close()
+
+
 def _fork_child(body: Callable[[], None], keep: tuple[int, ...], pgid: int) -> int:
     """Fork; the child joins process group pgid (0: a new one), keeps only `keep`, runs body.
 
@@ -255,8 +330,10 @@ def open_fd_count(proc: str = "/proc") -> int:
 
 
 __all__ = [
+    "Armed",
     "Load",
     "Spawned",
+    "armed_listeners",
     "idle_processes",
     "listening_process",
     "open_fd_count",

@@ -1,0 +1,458 @@
+"""Tray benchmark: what the running porttray costs on a loaded machine, and how soon a new server
+shows in its menu.
+
+One run builds the busy-desktop load of `load.py` (300 idle processes with 20 open fds each, 50 of
+them listening on loopback), starts the private test desktop (Xvfb, session bus, StatusNotifier
+host, dunst) and the real tray (`python -m tray -v`, default interval) on it, then measures:
+
+1. the idle CPU share of the tray process over a window (utime+stime ticks and schedstat);
+2. its memory (RSS, Pss, Pss_Anon from smaps_rollup), next to a bare pystray AppIndicator icon with
+   a two-item menu measured the same way in the same window — the floor any pystray tray pays;
+3. listen() → in the menu: a pre-forked child listens on a new port at a random phase against the
+   poll schedule, and the benchmark reads the menu over dbusmenu (GetLayout, as a tray host does)
+   every ~10 ms until ":PORT " is a top-level label;
+4. the pure menu rebuild with 1,000 more listeners on the machine: `menu.build(state)` and the
+   `to_pystray` adapter under pystray's dummy backend.
+
+Results are printed as a table and written to benchmarks/results/tray.json (tray-quick.json with
+--quick). Run: `.venv/bin/python benchmarks/bench_tray.py [--quick]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import getpass
+import json
+import os
+import random
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench_discovery import (
+    HEAD,
+    Stats,
+    cpu_model,
+    cpu_ticks,
+    fmt_load,
+    plain,
+    stats_row,
+)
+from load import Armed, armed_listeners, idle_processes, open_fd_count, process_count
+from soak import ROOT, ProcSample, TrayProcess, running_tray, thread_cpu_ns
+
+from tests.e2e.desktop import Desktop, running_desktop
+from tray import menu
+from tray.discover import open_engine
+from tray.monitor import REPROBE_AFTER
+from tray.state import AppState, apply_events
+
+RESULTS = ROOT / "benchmarks" / "results" / "tray.json"
+INTERVAL = 0.5
+TARGET_IDLE_CPU_PERCENT = 0.3
+TARGET_PSS_ANON_MIB = 45.0
+TARGET_LATENCY_MAX_MS = 1000.0
+TARGET_REBUILD_MS = 100.0
+MANY = 1000
+BARE_ICON = """
+import os, signal
+os.environ["PYSTRAY_BACKEND"] = "appindicator"
+import pystray
+from PIL import Image
+
+signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+image = Image.new("RGBA", (64, 64), (40, 120, 200, 255))
+menu = pystray.Menu(
+    pystray.MenuItem("Hello", lambda: None),
+    pystray.MenuItem("Quit", lambda icon: icon.stop()),
+)
+pystray.Icon("bare", image, "bare", menu=menu).run()
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """How big and how long one run is."""
+
+    processes: int
+    fds_each: int
+    listeners: int
+    idle_seconds: float
+    trials: int
+    rebuild_rounds: int
+
+    @staticmethod
+    def make(quick: bool) -> Config:
+        if quick:
+            return Config(300, 20, 50, 15.0, 10, 10)
+        return Config(300, 20, 50, 60.0, 40, 30)
+
+
+@dataclass(frozen=True, slots=True)
+class Idle:
+    """One process over the idle window."""
+
+    seconds: float
+    cpu_ticks: int
+    cpu_percent: float
+    """Share of one core, from utime+stime ticks."""
+    cpu_percent_schedstat: float
+    """Share of one core, from the live threads' schedstat nanoseconds."""
+    memory: ProcSample
+    """At the end of the window."""
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """listen() in a new process → ":PORT " among the menu's top-level labels."""
+
+    seen: Stats
+    """By when the GetLayout that first showed it returned."""
+    layout_call: Stats
+    """How long one AboutToShow + GetLayout round trip took meanwhile."""
+    missed: int
+    """Trials not in the menu within 3 s."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuild:
+    """The pure menu rebuild with many servers."""
+
+    servers: int
+    """Servers in the state."""
+    top_level: int
+    """Top-level entries of the built menu."""
+    more_label: str
+    build: Stats
+    """menu.build(state)."""
+    adapter: Stats
+    """to_pystray(pystray, items) under the dummy backend."""
+    both: Stats
+    """The two together, as a state change costs."""
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    mode: str
+    config: Config
+    machine: dict[str, object]
+    tray_idle: Idle
+    bare_idle: Idle
+    latency: Latency
+    tray_memory_after_trials: ProcSample
+    rebuild: Rebuild
+    tray_exit: int | None
+    tray_tracebacks: int
+    loadavg_at_end: tuple[float, float, float]
+
+    def targets(self) -> dict[str, bool]:
+        lat = self.latency
+        return {
+            f"idle CPU < {TARGET_IDLE_CPU_PERCENT:g} %": self.tray_idle.cpu_percent
+            < TARGET_IDLE_CPU_PERCENT,
+            f"Pss_Anon <= {TARGET_PSS_ANON_MIB:g} MiB": self.tray_idle.memory.pss_anon_mib
+            <= TARGET_PSS_ANON_MIB,
+            f"in menu max <= {TARGET_LATENCY_MAX_MS:g} ms": lat.missed == 0
+            and lat.seen.max <= TARGET_LATENCY_MAX_MS,
+            f"rebuild {MANY} max < {TARGET_REBUILD_MS:g} ms": self.rebuild.both.max
+            < TARGET_REBUILD_MS,
+            "tray: no traceback, exit 0": self.tray_tracebacks == 0 and self.tray_exit == 0,
+        }
+
+
+# ---------------------------------------------------------------- idle and memory
+
+
+SETTLE_FLOOR = 3 * sum(REPROBE_AFTER)
+"""Seconds to let the tray probe (and re-probe) the load's silent listeners before idling."""
+
+
+def wait_idle(pid: int, most: float, share: float = 0.01, window: float = 3.0) -> float:
+    """Until the process used under `share` of a core over `window` s; the seconds waited."""
+    start = time.monotonic()
+    while time.monotonic() - start < most:
+        before = thread_cpu_ns(pid)
+        time.sleep(window)  # the measurement window itself
+        if (thread_cpu_ns(pid) - before) / 1e9 < share * window:
+            break
+    return time.monotonic() - start
+
+
+def measure_idle(pids: list[int], seconds: float) -> list[Idle]:
+    """The CPU share of each process over the same window, and its memory at the end."""
+    tick = os.sysconf("SC_CLK_TCK")
+    ticks = [cpu_ticks(pid) for pid in pids]
+    ns = [thread_cpu_ns(pid) for pid in pids]
+    start = time.monotonic()
+    time.sleep(seconds)  # the window itself: nothing to wait for
+    elapsed = time.monotonic() - start
+    found = []
+    for pid, t0, n0 in zip(pids, ticks, ns, strict=True):
+        used = cpu_ticks(pid) - t0
+        found.append(
+            Idle(
+                seconds=round(elapsed, 2),
+                cpu_ticks=used,
+                cpu_percent=100 * used / tick / elapsed,
+                cpu_percent_schedstat=100 * (thread_cpu_ns(pid) - n0) / 1e9 / elapsed,
+                memory=ProcSample.of(pid),
+            )
+        )
+    return found
+
+
+@contextlib.contextmanager
+def bare_icon(desktop: Desktop, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A bare pystray AppIndicator icon with a two-item menu, registered on the desktop."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", BARE_ICON],
+            env=desktop.env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        item = desktop.tray.wait_for_item(timeout=20, pid=proc.pid)
+        desktop.tray.wait_for(lambda r: "Quit" in r.labels(), 10, item)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# ---------------------------------------------------------------- latency
+
+
+def measure_latency(tray: TrayProcess, armed: Armed, trials: int) -> Latency:
+    """listen() at a random phase → ":PORT " among the top-level labels, polled every ~10 ms."""
+    seen: list[float] = []
+    calls: list[float] = []
+    missed = 0
+    for _ in range(trials):
+        time.sleep(random.uniform(0, INTERVAL))  # a random phase against the poll schedule
+        child = armed.fire()
+        prefix = f":{child.port} "
+        deadline = time.monotonic() + 3.0
+        found = False
+        while time.monotonic() < deadline and not found:
+            before = time.perf_counter()
+            labels = tray.top_labels()
+            calls.append(time.perf_counter() - before)
+            found = any(label.startswith(prefix) for label in labels)
+            if found:
+                seen.append(time.time() - child.listened_at)
+            else:
+                time.sleep(0.01)
+        missed += not found
+        armed.release(child)
+        gone = time.monotonic() + 3.0
+        while time.monotonic() < gone and any(t.startswith(prefix) for t in tray.top_labels()):
+            time.sleep(0.05)
+    return Latency(Stats.of(seen), Stats.of(calls), missed)
+
+
+# ---------------------------------------------------------------- the menu with many servers
+
+
+@contextlib.contextmanager
+def many_listeners(n: int) -> Iterator[list[socket.socket]]:
+    """n sockets listening on 127.0.0.1 in this process (the fd limit raised as needed)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = n + 512
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(n):
+            sock = socket.socket()
+            socks.append(sock)
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(4)
+        yield socks
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def dummy_pystray() -> Any:
+    """pystray with its dummy backend (nothing is shown)."""
+    os.environ["PYSTRAY_BACKEND"] = "dummy"
+    import pystray
+
+    return pystray
+
+
+def measure_rebuild(rounds: int) -> Rebuild:
+    """menu.build and the pystray adapter, with 1,000 more listeners on the machine."""
+    from tray.app import to_pystray
+
+    pystray = dummy_pystray()
+    user = getpass.getuser()
+    with many_listeners(MANY):
+        engine = open_engine(None)
+        try:
+            servers = tuple(s for s in engine.scan().servers if s.loopback)
+        finally:
+            engine.close()
+    state = apply_events(AppState(), servers, [])
+    builds, adapters, both = [], [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        items = menu.build(state, user=user)
+        built = time.perf_counter()
+        to_pystray(pystray, items, lambda action: None)
+        done = time.perf_counter()
+        builds.append(built - start)
+        adapters.append(done - built)
+        both.append(done - start)
+    more = next((i.label for i in items if i.label.startswith("More (")), "")
+    tops = sum(1 for i in items if i.label.startswith(":"))
+    return Rebuild(len(servers), tops, more, Stats.of(builds), Stats.of(adapters), Stats.of(both))
+
+
+# ---------------------------------------------------------------- the run and its output
+
+
+def machine_facts(load_pids: int, load_listeners: int) -> dict[str, object]:
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu_model(),
+        "kernel": os.uname().release,
+        "python": sys.version.split()[0],
+        "processes": process_count(),
+        "open_fds": open_fd_count(),
+        "load_processes": load_pids,
+        "load_listeners": load_listeners,
+        "loadavg_at_start": os.getloadavg(),
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def run(config: Config, mode: str) -> Result:
+    """Build the load, start the desktop and the tray, measure, tear everything down."""
+    with (
+        idle_processes(config.processes, config.fds_each, config.listeners) as load,
+        armed_listeners(config.trials) as armed,
+        tempfile.TemporaryDirectory(prefix="porttray-bench-") as tmp,
+    ):
+        facts = machine_facts(len(load.pids), len(load.ports))
+        with running_desktop(Path(tmp)) as desktop:
+            with running_tray(desktop, Path(tmp) / "tray.log") as tray:
+                # Silent listeners are probed, then probed again on REPROBE_AFTER's schedule;
+                # idle means after that, not in a lull between two rounds.
+                time.sleep(SETTLE_FLOOR)
+                facts["settle_seconds"] = round(SETTLE_FLOOR + wait_idle(tray.pid, most=90.0), 1)
+                with bare_icon(desktop, Path(tmp) / "bare.log") as bare:
+                    wait_idle(bare.pid, most=10.0)
+                    tray_idle, bare_idle = measure_idle([tray.pid, bare.pid], config.idle_seconds)
+                latency = measure_latency(tray, armed, config.trials)
+                after = ProcSample.of(tray.pid)
+            exit_code, tracebacks = tray.exit_code, tray.tracebacks()
+            if tracebacks:
+                print(tray.output(), file=sys.stderr)
+        rebuild = measure_rebuild(config.rebuild_rounds)
+        return Result(
+            mode=mode,
+            config=config,
+            machine=facts,
+            tray_idle=tray_idle,
+            bare_idle=bare_idle,
+            latency=latency,
+            tray_memory_after_trials=after,
+            rebuild=rebuild,
+            tray_exit=exit_code,
+            tray_tracebacks=tracebacks,
+            loadavg_at_end=os.getloadavg(),
+        )
+
+
+def target_row(label: str, value: str, name: str, met: dict[str, bool]) -> str:
+    return f"  {label:<30}{value:>12}   target {name:<32}{'ok' if met[name] else 'MISSED'}"
+
+
+def render(r: Result) -> str:
+    """The results table."""
+    f, met, names = r.machine, r.targets(), list(r.targets())
+    t, b, lat, rb = r.tray_idle, r.bare_idle, r.latency, r.rebuild
+    mem_head = f"  {'':<34}{'CPU %':>8}{'sched %':>9}{'RSS':>8}{'Pss':>8}{'Pss_Anon':>10}"
+    return "\n".join(
+        [
+            f"porttray tray benchmark ({r.mode}): {f['processes']} processes, "
+            f"{f['open_fds']} open fds, {f['load_listeners']} load listeners, {f['nproc']} CPUs, "
+            f"Linux {f['kernel']}, Python {f['python']}",
+            f"load average at start {fmt_load(f['loadavg_at_start'])}, at end "
+            f"{fmt_load(r.loadavg_at_end)}; tray settled {f['settle_seconds']} s after start",
+            "",
+            f"idle over {t.seconds:g} s, memory in MiB at its end",
+            mem_head,
+            idle_row("porttray (python -m tray)", t),
+            idle_row("bare pystray icon, 2-item menu", b),
+            f"  porttray after the latency trials: RSS {r.tray_memory_after_trials.rss_mib:.1f}, "
+            f"Pss_Anon {r.tray_memory_after_trials.pss_anon_mib:.1f}; "
+            f"{t.memory.fds} fds, {t.memory.threads} threads",
+            "",
+            f"listen() -> :PORT in the menu (GetLayout every ~10 ms), ms ({lat.missed} missed)",
+            HEAD,
+            stats_row("seen in the top-level menu", lat.seen),
+            stats_row("  one AboutToShow + GetLayout call", lat.layout_call),
+            "",
+            f"menu rebuild with {rb.servers} servers: {rb.top_level} top-level + "
+            f"{rb.more_label!r}, ms",
+            HEAD,
+            stats_row("menu.build(state)", rb.build),
+            stats_row("to_pystray adapter (dummy backend)", rb.adapter),
+            stats_row("both", rb.both),
+            "",
+            "targets",
+            target_row("idle CPU", f"{t.cpu_percent:.3f} %", names[0], met),
+            target_row("Pss_Anon", f"{t.memory.pss_anon_mib:.1f} MiB", names[1], met),
+            target_row("in the menu, max", f"{lat.seen.max:.0f} ms", names[2], met),
+            target_row("rebuild, max", f"{rb.both.max:.1f} ms", names[3], met),
+            target_row(
+                "tray stderr / exit", f"{r.tray_tracebacks} tb / {r.tray_exit}", names[4], met
+            ),
+        ]
+    )
+
+
+def idle_row(label: str, i: Idle) -> str:
+    m = i.memory
+    return (
+        f"  {label:<34}{i.cpu_percent:>8.3f}{i.cpu_percent_schedstat:>9.3f}{m.rss_mib:>8.1f}"
+        f"{m.pss_mib:>8.1f}{m.pss_anon_mib:>10.1f}"
+    )
+
+
+def main() -> int:
+    """Run the benchmark, print the table, write the JSON."""
+    parser = argparse.ArgumentParser(description="porttray's tray benchmark")
+    parser.add_argument("--quick", action="store_true", help="a shorter run (about two minutes)")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    mode = "quick" if args.quick else "full"
+    result = run(Config.make(args.quick), mode)
+    print(render(result))
+    path = RESULTS if mode == "full" else RESULTS.with_name("tray-quick.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(plain({**asdict(result), "targets": result.targets()}), indent=2))
+    print(f"\nwritten to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
