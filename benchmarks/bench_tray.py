@@ -54,7 +54,7 @@ from soak import ROOT, ProcSample, TrayProcess, running_tray, thread_cpu_ns
 from tests.e2e.desktop import Desktop, running_desktop
 from tray import menu
 from tray.discover import open_engine
-from tray.monitor import REPROBE_AFTER
+from tray.probing import RETRY_AFTER
 from tray.state import AppState, apply_events
 
 RESULTS = ROOT / "benchmarks" / "results" / "tray.json"
@@ -173,7 +173,7 @@ class Result:
 # ---------------------------------------------------------------- idle and memory
 
 
-SETTLE_FLOOR = 3 * sum(REPROBE_AFTER)
+SETTLE_FLOOR = 3 * sum(RETRY_AFTER)
 """Seconds to let the tray probe (and re-probe) the load's silent listeners before idling."""
 
 
@@ -353,7 +353,7 @@ def run(config: Config, mode: str) -> Result:
         facts = machine_facts(len(load.pids), len(load.ports))
         with running_desktop(Path(tmp)) as desktop:
             with running_tray(desktop, Path(tmp) / "tray.log") as tray:
-                # Silent listeners are probed, then probed again on REPROBE_AFTER's schedule;
+                # Silent listeners are probed, then probed again on RETRY_AFTER's schedule;
                 # idle means after that, not in a lull between two rounds.
                 time.sleep(SETTLE_FLOOR)
                 facts["settle_seconds"] = round(SETTLE_FLOOR + wait_idle(tray.pid, most=90.0), 1)

@@ -28,6 +28,7 @@ from tray.config import Config, ConfigWatcher
 from tray.diff import diff
 from tray.discover import Engine
 from tray.model import Event, Identity, Opened, Server, Snapshot
+from tray.probing import ProbePlan
 from tray.state import (
     AppState,
     Key,
@@ -43,16 +44,10 @@ logger = logging.getLogger(__name__)
 
 Identify = Callable[[Server], Identity]
 CONFIG_CHECK_EVERY = 1.0
-REPROBE_AFTER = (3.0, 10.0, 30.0)
-"""Delays after which a server that did not answer its probe (still starting) is asked again."""
-PROBE_WORKERS = 4
 REDRAW_GAP = 0.4
 """Seconds between two redraws at the least: a lone change shows at once, but servers churning
 several times a second cost one menu rebuild per gap, not one each (a rebuild re-exports the
 whole menu over D-Bus and closes it if open)."""
-REPROBE_LIMIT = 50
-"""At most this many servers wait for another probe, the newest first (a thousand silent listeners
-must not keep the probe pool busy for minutes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +134,8 @@ class Monitor:
         self._watcher = watcher
         self._user = getpass.getuser()
         self._inbox: queue.Queue[Message] = queue.Queue()
-        self._probes = ThreadPoolExecutor(PROBE_WORKERS, thread_name_prefix="porttray-probe")
-        self._waiting: dict[Key, Server] = {}
-        """Servers waiting for a probe, oldest first."""
-        self._in_flight = 0
+        self._plan = ProbePlan()
+        self._probes = ThreadPoolExecutor(self._plan.workers, thread_name_prefix="porttray-probe")
         self._lifecycle = threading.Lock()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="porttray-monitor", daemon=True)
@@ -152,10 +145,6 @@ class Monitor:
         self._snapshot: Snapshot | None = None
         self._scanned: tuple[Server, ...] | None = None
         self._to_open: dict[Key, float] = {}
-        self._reprobe: dict[Key, float] = {}
-        """Servers whose probe got no answer, and when to ask again (oldest plan first)."""
-        self._silent: dict[Key, int] = {}
-        """How many probes each live server has left unanswered."""
         self._config_checked = 0.0
         self._redrawn = -math.inf
         self._redraw_due = math.inf
@@ -235,8 +224,7 @@ class Monitor:
         opened = tuple(e.server for e in events if isinstance(e, Opened))
         for event in events:
             if not isinstance(event, Opened):
-                self._silent.pop(event.server.key, None)
-                self._reprobe.pop(event.server.key, None)
+                self._plan.forget(event.server.key)
         for server in shown if first or force else opened:
             if not _identified(self.state, server.key):
                 self._probe(server)
@@ -254,21 +242,15 @@ class Monitor:
         self._policy = policy.on_events(self._policy, announce, now, self.state.paused)
 
     def _probe(self, server: Server) -> None:
-        """Queue a probe; the newest server is probed first (silent ones must not hold it up)."""
-        if self._identify is None:
-            return
-        self._waiting.pop(server.key, None)
-        self._waiting[server.key] = server
-        self._start_probes()
+        """Queue a probe; the newest server is probed first (see `tray.probing`)."""
+        if self._identify is not None:
+            self._plan.want(server)
+            self._start_probes()
 
     def _start_probes(self) -> None:
-        while self._in_flight < PROBE_WORKERS and self._waiting:
-            key, server = self._waiting.popitem()  # last in, first out
-            if self.state.find(key) is None:
-                continue  # gone before its turn
-            self._in_flight += 1
+        for server in self._plan.take(self.state.find):
             future = self._probes.submit(self._identify_safely, server)
-            future.add_done_callback(functools.partial(self._probed, key))
+            future.add_done_callback(functools.partial(self._probed, server.key))
 
     def _identify_safely(self, server: Server) -> Identity:
         assert self._identify is not None
@@ -285,9 +267,8 @@ class Monitor:
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, Identified):
-            self._in_flight -= 1
             self._publish(apply_identity(self.state, message.key, message.identity))
-            self._plan_reprobe(message.key, message.identity)
+            self._plan.answered(message.key, message.identity, time.monotonic(), self.state.find)
             self._start_probes()
         elif isinstance(message, SetPaused):
             if message.paused:
@@ -299,35 +280,6 @@ class Monitor:
             self._publish(mark_stopping(self.state, message.key))
         elif isinstance(message, SetAutostart):
             self._publish(set_autostart(self.state, message.enabled))
-
-    def _plan_reprobe(self, key: Key, identity: Identity) -> None:
-        self._reprobe.pop(key, None)
-        if identity.protocol is not None or self.state.find(key) is None:
-            self._silent.pop(key, None)
-            return
-        attempts = self._silent.get(key, 0)
-        if attempts >= len(REPROBE_AFTER):
-            return  # it had its chances: it stays unnamed
-        self._silent[key] = attempts + 1
-        if len(self._reprobe) >= REPROBE_LIMIT:
-            del self._reprobe[
-                min(self._reprobe, key=self._first_seen)
-            ]  # newest servers matter most
-        self._reprobe[key] = time.monotonic() + REPROBE_AFTER[attempts]
-
-    def _first_seen(self, key: Key) -> float:
-        entry = self.state.find(key)
-        return entry.since if entry is not None else -math.inf
-
-    def _reprobe_due(self, now: float) -> None:
-        for key, due in list(self._reprobe.items()):
-            entry = self.state.find(key)
-            if entry is None:
-                del self._reprobe[key]
-                self._silent.pop(key, None)
-            elif now >= due:
-                del self._reprobe[key]  # in flight; the answer plans the next one
-                self._probe(entry.server)
 
     def _check_config(self) -> None:
         now = time.monotonic()
@@ -353,7 +305,8 @@ class Monitor:
         """Redraws, re-probes, notifications and browser openings whose time has come."""
         self._redraw()
         now = time.monotonic()
-        self._reprobe_due(now)
+        self._plan.due(now, self.state.find)
+        self._start_probes()
         self._policy, due = policy.take_due(self._policy, self.state, now)
         if due:
             self._hooks.on_notes(due)
