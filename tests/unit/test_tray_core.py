@@ -239,12 +239,13 @@ def test_autostart_checkbox() -> None:
     assert auto.action == Action("autostart")
 
 
-def test_more_lists_at_most_a_hundred_and_says_how_many_are_left_out() -> None:
+def test_more_lists_at_most_more_limit_and_says_how_many_are_left_out() -> None:
     servers = tuple(server(10_000 + i, i + 1) for i in range(1_000))
     state = apply_events(AppState(), servers, [])
     items = build(state)
     more = next(i for i in items if i.label.startswith("More"))
     assert more.label == "More (975)"
     assert len(more.children) == menu.MORE_LIMIT + 1
-    assert more.children[-1] == Item("… 875 more: porttray list shows them all", enabled=False)
+    left = 975 - menu.MORE_LIMIT
+    assert more.children[-1] == Item(f"… {left} more: porttray list shows them all", enabled=False)
     assert sum(1 for i in items if i.children and i is not more) == 25
