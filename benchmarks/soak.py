@@ -46,6 +46,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench_discovery import kib_fields  # noqa: E402
+
 from tests.e2e.desktop import Desktop, running_desktop  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "soak.json"
@@ -204,15 +206,6 @@ class WatchProcess:
 # ---------------------------------------------------------------- process samples
 
 
-def _kib(path: str, names: tuple[str, ...]) -> dict[str, float]:
-    found: dict[str, float] = {}
-    for line in Path(path).read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in names:
-            found[key] = int(rest.split()[0]) / 1024
-    return found
-
-
 @dataclass(frozen=True, slots=True)
 class ProcSample:
     """A process at one moment."""
@@ -235,8 +228,8 @@ class ProcSample:
     @staticmethod
     def of(pid: int) -> ProcSample:
         """Read it from /proc."""
-        rss = _kib(f"/proc/{pid}/status", ("VmRSS",))["VmRSS"]
-        pss = _kib(f"/proc/{pid}/smaps_rollup", ("Pss", "Pss_Anon"))
+        rss = kib_fields(f"/proc/{pid}/status", ("VmRSS",))["VmRSS"]
+        pss = kib_fields(f"/proc/{pid}/smaps_rollup", ("Pss", "Pss_Anon"))
         names = _thread_names(pid)
         return ProcSample(
             rss_mib=rss,
