@@ -89,6 +89,8 @@ class App:
         self._settings_path = settings_path
         self._autostart = autostart.for_platform()
         watcher = config.ConfigWatcher(settings_path)
+        first = watcher.check()  # read the file before the first scan, not a second after it
+        self._startup_error = first[1] if first else None
         self._on_ui = ui_caller(backend)
         self._drawn: tuple[int, bool, bool] | None = None
         self._menu_items = menu.build(AppState(), user=self._user)
@@ -126,6 +128,8 @@ class App:
         icon.visible = True
         self._install_signal_handlers()
         self._notifier.start()  # may wait a moment for the notification server's answer
+        if self._startup_error is not None:
+            self.report(f"settings not applied, using the defaults: {self._startup_error}")
         self.monitor.send(SetAutostart(self._autostart.enabled()))
         logger.info(
             "porttray is running (%s backend, %s discovery)",

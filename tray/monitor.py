@@ -209,15 +209,15 @@ class Monitor:
     def _shown(self, server: Server) -> bool:
         return server.loopback and not rules.hidden(self.state.config, server, self._user)
 
-    def _poll(self, *, force: bool = False) -> None:
+    def _poll(self) -> None:
         scan = self._engine.scan()
-        if scan.servers is self._scanned and not force:
+        if scan.servers is self._scanned:
             return  # the engine found the very same listeners: nothing to do
         self._scanned = scan.servers
         shown = tuple(s for s in scan.servers if self._shown(s))
         snapshot = Snapshot(shown, scan.method, scan.taken)
         first = self._snapshot is None
-        events = [] if force else diff(self._snapshot, snapshot)
+        events = diff(self._snapshot, snapshot)
         self._snapshot = snapshot
         self._publish(apply_events(self.state, shown, events))
         self._route(events)
@@ -225,7 +225,21 @@ class Monitor:
         for event in events:
             if not isinstance(event, Opened):
                 self._plan.forget(event.server.key)
-        for server in shown if first or force else opened:
+        self._probe_unnamed(shown if first else opened)
+
+    def _refilter(self) -> None:
+        """Apply new settings to the servers already scanned, announcing none of them: a server
+        that a rule stops hiding was not just opened. Servers that opened since are left to the
+        next poll's diff, so they are announced as usual."""
+        if self._scanned is None or self._snapshot is None:
+            return
+        shown = tuple(s for s in self._scanned if self._shown(s))
+        self._snapshot = Snapshot(shown, self._snapshot.method, self._snapshot.taken)
+        self._publish(apply_events(self.state, shown, []))
+        self._probe_unnamed(shown)
+
+    def _probe_unnamed(self, servers: tuple[Server, ...]) -> None:
+        for server in servers:
             if not _identified(self.state, server.key):
                 self._probe(server)
 
@@ -299,7 +313,7 @@ class Monitor:
             return
         logger.info("applying new settings")
         self._publish(set_config(self.state, config))
-        self._poll(force=True)  # re-filter without announcing servers that became visible
+        self._refilter()
 
     def _due_work(self) -> None:
         """Redraws, re-probes, notifications and browser openings whose time has come."""

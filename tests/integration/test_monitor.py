@@ -193,3 +193,26 @@ def test_a_new_server_is_probed_before_a_backlog_of_silent_ones() -> None:
         mon.stop()
         for sock in socks:
             sock.close()
+
+
+def test_a_server_that_opens_just_before_a_settings_change_is_still_announced(
+    tmp_path: Path,
+) -> None:
+    """With a 2 s interval the settings change and the new server arrive in the same poll; the
+    change re-filters what was already scanned and the new server is diffed as usual."""
+    path = tmp_path / "config.toml"
+    path.write_text('[[rules]]\nport = 1\non_open = "ignore"\n')
+    rec = Recorder()
+    hooks = Hooks(on_state=rec.on_state, on_notes=rec.on_notes)
+    watcher = ConfigWatcher(path)  # not read yet: the monitor starts on the defaults
+    mon = Monitor(
+        open_engine(), hooks, config=DEFAULT, interval=2.0, identify=rec.identify, watcher=watcher
+    )
+    mon.start()
+    try:
+        with child_listening(["127.0.0.1"]) as child:
+            rec.mine = {child.port}
+            assert wait_for(lambda: len(mon.state.config.rules) == 1, 5)
+            assert wait_for(lambda: bool(ours(rec)), 6)
+    finally:
+        mon.stop()
