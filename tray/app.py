@@ -40,7 +40,7 @@ def to_pystray(
     """Menu data → pystray items. Actions are bound with closures: pystray counts parameters."""
     built: list[Any] = []
     for item in items:
-        if item is menu.SEPARATOR or item.label == "-":
+        if item == menu.SEPARATOR:
             built.append(pystray.Menu.SEPARATOR)
         elif item.children:
             sub = to_pystray(pystray, item.children, dispatch)

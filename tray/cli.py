@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from tray import __version__, autostart, config, rules
 from tray.config import Config
-from tray.diff import diff, visible
+from tray.diff import diff
 from tray.discover import Engine, open_engine
 from tray.model import Closed, Server, Snapshot
 from tray.probes import identify_all
@@ -105,7 +105,7 @@ def _shown(servers: tuple[Server, ...], settings: Config, include_all: bool) -> 
     if include_all:
         return servers
     me = getpass.getuser()
-    return tuple(s for s in visible(servers) if not rules.hidden(settings, s, me))
+    return tuple(s for s in servers if rules.shown(settings, s, me))
 
 
 def _list(args: argparse.Namespace) -> int:

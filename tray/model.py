@@ -192,11 +192,6 @@ def is_loopback(address: str) -> bool:
     return v4.is_loopback if v4 is not None else ip.is_loopback
 
 
-def reachable_on_loopback(address: str) -> bool:
-    """Whether a socket bound to this address answers on some loopback address."""
-    return is_loopback(address) or is_wildcard(address)
-
-
 @lru_cache(maxsize=4096)
 def loopback_host(addresses: tuple[str, ...], v6only: bool | None = None) -> str | None:
     """The loopback address to connect to, preferring 127.0.0.1, else another 127.x, else ::1."""

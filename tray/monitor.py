@@ -207,7 +207,7 @@ class Monitor:
         return upcoming if upcoming > now else now + self.interval
 
     def _shown(self, server: Server) -> bool:
-        return server.loopback and not rules.hidden(self.state.config, server, self._user)
+        return rules.shown(self.state.config, server, self._user)
 
     def _poll(self) -> None:
         scan = self._engine.scan()

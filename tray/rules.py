@@ -84,6 +84,11 @@ def hidden(config: Config, server: Server, user: str) -> bool:
     return config.hide_system and is_system(server, user)
 
 
+def shown(config: Config, server: Server, user: str) -> bool:
+    """Whether the tray and `list`/`watch` show this server: on loopback and not hidden."""
+    return server.loopback and not hidden(config, server, user)
+
+
 def label_of(config: Config, server: Server) -> str | None:
     """The rule's label for this server, or None."""
     rule = rule_of(config, server)

@@ -135,7 +135,7 @@ def open_engine(method: str | None = None) -> Engine:
         from tray.discover.psutil_source import PsutilOwners, PsutilSource
 
         source = PsutilSource()
-        return Engine(source, PsutilOwners(source))
+        return Engine(source, PsutilOwners())
     from tray.discover.linux import LinuxOwners
     from tray.discover.procnet import ProcNetSource
 

@@ -102,7 +102,7 @@ class PsutilSource:
 class PsutilOwners:
     """Owners come with the sockets; only process details are read, once per process."""
 
-    def __init__(self, source: PsutilSource | None = None) -> None:
+    def __init__(self) -> None:
         self._details = ProcessDetails()
 
     def resolve(self, listeners: Sequence[Listener]) -> dict[int, int | None]:
