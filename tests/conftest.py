@@ -7,9 +7,13 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import psutil
 import pytest
+
+if TYPE_CHECKING:
+    from tests.helpers.users import OtherUser
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.02) -> bool:
@@ -58,3 +62,13 @@ def _describe(fds: set[str]) -> list[str]:
         except OSError:
             continue
     return described
+
+
+@pytest.fixture
+def other_user() -> OtherUser:
+    """Another user of this machine, for servers that are not ours (skipped where unavailable)."""
+    from tests.helpers.users import OtherUser, other_user_available
+
+    if not other_user_available():
+        pytest.skip("needs `sudo -n -u porttray-other` (scripts/test.sh sets it up)")
+    return OtherUser()
