@@ -87,7 +87,7 @@ def _container(ident: str, entry: Mapping[str, object]) -> Container:
     labels = labels if isinstance(labels, Mapping) else {}
     return Container(
         id=clean(ident, 64) or ident[:64],
-        name=clean(first.lstrip("/")) or clean(ident, 12) or "container",
+        name=clean(first.lstrip("/")) or clean(ident[:12]) or "container",
         image=clean(entry.get("Image")),
         project=clean(labels.get(PROJECT_LABEL)),
         service=clean(labels.get(SERVICE_LABEL)),
