@@ -11,7 +11,7 @@ import pytest
 
 from tray import menu
 from tray.containers.client import EngineError, negotiate, parse_version
-from tray.containers.mapping import BadPayload, Binding, attach, bindings, clean
+from tray.containers.mapping import BadPayload, Binding, attach, bindings, clean, probe_allowed
 from tray.containers.sockets import locate
 from tray.model import Container, ProcessInfo, Server
 from tray.naming import describe, label
@@ -198,6 +198,23 @@ def test_the_menu_stops_the_container_not_its_proxy() -> None:
     assert stop.children[0].action == menu.Action("stop", server=(8080, 50))
     plain = menu.manage_items(Server(8080, ("127.0.0.1",), 50, process=PROXY), "me", False)
     assert not [i for i in plain if i.label == "Stop server"]  # root's proxy: not ours
+
+
+@pytest.mark.parametrize(
+    ("image", "port", "allowed"),
+    [
+        ("postgres:16-alpine", 5432, False),
+        ("bitnami/mysql:8", 3306, False),
+        ("docker.io/library/redis@sha256:abc", 6380, False),
+        ("my-api", 5432, False),
+        ("nginx:1.27", 80, True),
+        (None, None, True),
+    ],
+)
+def test_databases_in_containers_are_not_probed(
+    image: str | None, port: int | None, allowed: bool
+) -> None:
+    assert probe_allowed(Container("x", "x", image=image, port=port)) is allowed
 
 
 @pytest.mark.parametrize(

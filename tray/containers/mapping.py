@@ -22,6 +22,13 @@ PROXIES = frozenset(
 """Processes that hold a published port for a container."""
 TEXT_LIMIT = 80
 """Names, images and labels from the engine are cut to this many characters."""
+NOT_PROBED_IMAGES = frozenset(
+    {"postgres", "postgis", "mysql", "mariadb", "percona", "mongo", "redis", "valkey", "keydb",
+     "memcached", "rabbitmq", "cassandra", "couchdb", "neo4j", "openssh-server", "mssql-server"}
+)  # fmt: skip
+"""Images of databases, brokers and shells, which log stray HTTP requests as attacks."""
+NOT_PROBED_PORTS = frozenset({22, 1433, 3306, 5432, 5672, 6379, 7687, 9042, 11211, 27017})
+"""The same programs' own ports inside a container."""
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 
@@ -141,6 +148,15 @@ def clean(value: object, limit: int = TEXT_LIMIT) -> str | None:
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text or None
+
+
+def probe_allowed(box: Container) -> bool:
+    """Whether an HTTP probe may knock on this container's port: not on a database's (known by
+    its image, "postgres:16" or "bitnami/mysql", or by the port it listens on inside)."""
+    if box.port in NOT_PROBED_PORTS:
+        return False
+    image = (box.image or "").rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0].lower()
+    return image not in NOT_PROBED_IMAGES
 
 
 def attach(servers: tuple[Server, ...], published: Sequence[Binding]) -> tuple[Server, ...]:
