@@ -25,6 +25,8 @@ from tray.probes import identify_all
 from tray.report import event_line, iso, server_json, table
 
 logger = logging.getLogger("tray")
+CONTAINER_WAIT = 1.0
+"""Seconds `watch` holds back a new container proxy's `opened` line while the engine names it."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -161,6 +163,7 @@ def _watch_loop(
     scanned = scan.servers
     logger.info("watching with %s every %.2f s", engine.method, args.interval)
     deadline = time.monotonic()
+    held: float | None = None
     while True:
         deadline += args.interval
         if stop.wait(max(0.0, deadline - time.monotonic())):
@@ -170,8 +173,13 @@ def _watch_loop(
         scan = _with_containers(engine.scan(), boxes)
         if scan.servers is scanned:
             continue  # the very same listeners and containers: nothing can have changed
-        scanned = scan.servers
         current = _visible(scan, settings, args.all)
+        if boxes.pending(current.servers, previous.by_key()):
+            held = held or time.monotonic()
+            if time.monotonic() - held < CONTAINER_WAIT:
+                continue  # a new proxy: give the engine a moment to name its container
+        held = None
+        scanned = scan.servers
         for event in diff(previous, current):
             kind = "closed" if isinstance(event, Closed) else "opened"
             label = rules.label_of(settings, event.server)

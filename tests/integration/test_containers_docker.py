@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -160,6 +162,50 @@ def test_stop_stops_the_container(daemon: Dockerd) -> None:
     assert daemon.docker("inspect", "-f", "{{.State.Status}}", "stopme") == "exited"
     assert wait_for(lambda: not _listening(port), 10)
     assert all(b.port != port for b in boxes.refresh())
+
+
+def test_watch_names_a_new_container_in_its_opened_line(daemon: Dockerd, tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "DOCKER_HOST": daemon.host, "HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "tray", "-v", "watch", "--json", "--interval", "0.2"]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert _line_with(proc.stderr, b"watching with")
+        daemon.run(
+            "watched", "--label", "com.docker.compose.project=shop", "-p", f"127.0.0.1:{port}:80"
+        )
+        opened = _event(proc, port)
+        assert opened["event"] == "opened"
+        assert opened["server"]["container"]["name"] == "watched"
+        assert opened["server"]["project"] == "shop"
+        daemon.docker("rm", "-f", "watched")
+        closed = _event(proc, port)
+        assert closed["event"] == "closed" and closed["server"]["container"]["name"] == "watched"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _line_with(stream: IO[bytes], text: bytes, timeout: float = 20) -> bytes | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], deadline - time.monotonic())
+        if ready:
+            line = stream.readline()
+            if not line or text in line:
+                return line or None
+    return None
+
+
+def _event(proc: subprocess.Popen[bytes], port: int) -> Any:
+    assert proc.stdout is not None
+    line = _line_with(proc.stdout, f'"port": {port},'.encode())
+    assert line is not None, "watch printed no event for the port in time"
+    return json.loads(line)
 
 
 def test_a_normal_user_without_access_is_told_once(

@@ -15,14 +15,16 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from tray.containers.client import TIMEOUT, Client, EngineError
-from tray.containers.mapping import BadPayload, Binding, attach, bindings
+from tray.containers.mapping import PROXIES, BadPayload, Binding, attach, bindings
 from tray.containers.sockets import Located, locate
 from tray.model import Container, Server
 
 logger = logging.getLogger(__name__)
+
+Key = tuple[int, int | None]
 
 RETRY_MIN = 1.0
 RETRY_MAX = 30.0
@@ -47,6 +49,8 @@ class Containers:
         self._lock = threading.Lock()
         self._stream: socket.socket | None = None
         self._threads: list[threading.Thread] = []
+        self._present = False
+        """Whether the last refresh reached an engine."""
         self.refreshes = 0
         """How many times the engine was asked for its containers."""
 
@@ -77,6 +81,17 @@ class Containers:
         self._cache = (servers, published, result)
         return result
 
+    def pending(self, servers: tuple[Server, ...], known: Collection[Key]) -> bool:
+        """Whether a listener not in `known` looks like a container's (a proxy, or an owner
+        nobody can see) but has none yet. The engine publishes a port before it lists the
+        container as running, so `watch` waits a moment for it. False when there is no engine."""
+        if not self._present:
+            return False
+        return any(
+            s.container is None and s.key not in known and (s.process is None or s.name in PROXIES)
+            for s in servers
+        )
+
     def refresh(self) -> tuple[Binding, ...]:
         """Ask the engine for its containers now (blocks up to the timeout per request)."""
         self.refreshes += 1
@@ -84,6 +99,7 @@ class Containers:
         if located.path is None:
             if located.problem:
                 self._log_once(located.problem)
+            self._present = False
             self._set(())
             return ()
         client = self._client
@@ -94,6 +110,7 @@ class Containers:
         except (EngineError, BadPayload) as exc:
             self._client = None  # negotiate afresh: the engine may have been replaced
             self._log_once(f"{exc}; published ports show their proxy process only")
+            self._present = False
             self._set(())
             return ()
         if skipped:
@@ -101,6 +118,7 @@ class Containers:
         elif self._logged:
             logger.warning("the container engine at %s answers again", client.path)
             self._logged.clear()
+        self._present = True
         self._set(found)
         return found
 
