@@ -260,7 +260,8 @@ class App:
             timer.start()
 
     def _stop_container(self, box: Container) -> None:
-        """Ask the engine to stop the container (it waits up to ten seconds): off the UI thread."""
+        """Ask the engine to stop the container, off the UI thread: it answers only once the
+        container has stopped, after the container's own stop timeout."""
 
         def run() -> None:
             try:

@@ -20,8 +20,9 @@ OnOpen = Callable[[socket.socket], None]
 TIMEOUT = 1.0
 """Seconds any one step of a request may take: a stalled engine costs at most this, off the
 poll path."""
-STOP_GRACE = 10
-"""Seconds the engine gives a container to stop before killing it (its own default)."""
+STOP_WAIT = 300.0
+"""Seconds to wait for the engine's answer to a stop: it answers once the container has stopped,
+after the container's own stop timeout (10 s unless set, as Compose's stop_grace_period does)."""
 RESPONSE_LIMIT = 16 << 20
 """Bytes of an answer read at the most; a bigger one is an error, not a memory spike."""
 EVENT_LIMIT = 64 << 10
@@ -101,11 +102,12 @@ class Client:
         """The decoded `GET /containers/json` answer (running containers)."""
         return self._json("GET", self._versioned("/containers/json"))
 
-    def stop(self, ident: str, grace: int = STOP_GRACE) -> str:
-        """Stop a container; returns a sentence saying what happened. Raises `EngineError`."""
+    def stop(self, ident: str) -> str:
+        """Stop a container, honouring its own stop timeout; returns a sentence saying what
+        happened. Raises `EngineError`."""
         quoted = urllib.parse.quote(ident, safe="")
-        path = self._versioned(f"/containers/{quoted}/stop?t={grace}")
-        status, body = self._request("POST", path, self._timeout + grace + 5)
+        path = self._versioned(f"/containers/{quoted}/stop")
+        status, body = self._request("POST", path, STOP_WAIT)
         if status in (204, 304):
             return "stopped" if status == 204 else "already stopped"
         if status == 404:
