@@ -32,6 +32,7 @@ class FakeEngine:
 
     def __init__(self, path: Path, version: str = "1.41") -> None:
         self.path = str(path)
+        self.version = version
         self.routes: dict[str, Callable[[], Answer]] = {
             "/version": lambda: _json({"ApiVersion": version, "MinAPIVersion": "1.12"}),
             "/containers/json": lambda: _json([]),
@@ -66,6 +67,13 @@ class FakeEngine:
         self.requests.append(f"{request.command} {path}")
         if path == "/events":
             self._stream(request)
+            return
+        if path == "/_ping":
+            request.send_response(200)
+            request.send_header("Api-Version", self.version)
+            request.send_header("Content-Length", "2")
+            request.end_headers()
+            request.wfile.write(b"OK")
             return
         route = next((r for p, r in self.routes.items() if path.startswith(p)), None)
         status, body = route() if route else (404, b'{"message": "page not found"}')

@@ -95,7 +95,7 @@ def test_a_newer_engine_is_spoken_to_in_our_version(sock: Path) -> None:
     fake = FakeEngine(sock, version="1.52")
     try:
         at(sock).refresh()
-        assert fake.requests == ["GET /version", "GET /containers/json"]
+        assert fake.requests == ["GET /_ping", "GET /containers/json"]
     finally:
         fake.close()
 
