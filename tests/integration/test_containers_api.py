@@ -137,7 +137,7 @@ def test_events_refresh_without_a_listener_change(engine: FakeEngine, sock: Path
     boxes = at(sock)
     try:
         boxes.start()
-        assert wait_for(lambda: engine.followers == 1)
+        assert wait_for(lambda: engine.followers == 1 and boxes.following)
         servers: tuple[Server, ...] = ()
         assert boxes.attach(servers) == ()
         running.append(_dump(container("c2", "nat", 18090, "0.0.0.0")))

@@ -164,6 +164,20 @@ def test_stop_stops_the_container(daemon: Dockerd) -> None:
     assert all(b.port != port for b in boxes.refresh())
 
 
+def test_engine_events_are_followed(daemon: Dockerd) -> None:
+    boxes = Containers(lambda: Located(str(daemon.sock), "test"))
+    try:
+        boxes.start()
+        assert wait_for(lambda: boxes.following and boxes.refreshes >= 2)
+        settled = boxes.refreshes
+        daemon.run("quiet")  # no published port: no listener changes, only an event tells
+        assert wait_for(lambda: boxes.refreshes > settled, 10)
+        assert boxes.following  # the same stream, still open
+    finally:
+        boxes.close()
+        daemon.docker("rm", "-f", "quiet")
+
+
 def test_watch_names_a_new_container_in_its_opened_line(daemon: Dockerd, tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "DOCKER_HOST": daemon.host, "HOME": str(tmp_path)}

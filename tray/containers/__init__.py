@@ -59,6 +59,11 @@ class Containers:
         """The published ports as the engine last reported them."""
         return self._published
 
+    @property
+    def following(self) -> bool:
+        """Whether the engine's event stream is open now."""
+        return self._stream is not None
+
     def start(self) -> None:
         """Ask the engine once now (off this thread) and follow its events from then on."""
         for name, target in (("refresh", self._refresher), ("events", self._follower)):

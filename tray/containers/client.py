@@ -31,7 +31,9 @@ MIN_API = (1, 24)
 """The oldest API porttray reads: Docker 1.12 (2016) and every Podman with the compat API."""
 MAX_API = (1, 43)
 """The newest API porttray asks for; newer engines serve older versions as they were."""
-EVENT_FILTERS = json.dumps({"type": ["container"]})
+CHANGES = ("start", "die", "stop", "kill", "pause", "unpause", "destroy", "rename", "health_status")
+"""Container events that can change what porttray shows (health checks' exec events cannot)."""
+EVENT_FILTERS = json.dumps({"type": ["container"], "event": list(CHANGES)})
 
 
 class EngineError(Exception):
