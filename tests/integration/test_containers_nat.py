@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import wait_for
 from tests.helpers.docker import Dockerd, free_port, require_docker, short_dir
+from tray import menu
 from tray.config import DEFAULT
 from tray.containers import Containers
 from tray.containers.sockets import Located
@@ -87,6 +88,12 @@ def test_the_engine_stopping_mid_run(
         entry = states[-1].find((nat_port, daemon.pid))
         assert entry is not None and entry.server.container is not None
         assert entry.server.container.name == "nat"
+        (item,) = [
+            i for i in menu.build(states[-1], user="root") if i.label.startswith(f":{nat_port} ")
+        ]
+        assert item.label == f":{nat_port}  nat"
+        (stop,) = [i for i in item.children if i.label == "Stop server"]
+        assert stop.children[0].label == "Yes, stop container nat"
         with caplog.at_level(logging.WARNING, logger="tray"):
             daemon.stop()
             assert wait_for(lambda: not any(e.server.port == nat_port for e in states[-1].entries))
