@@ -198,10 +198,7 @@ def test_watch_names_a_new_container_in_its_opened_line(daemon: Dockerd, tmp_pat
         assert closed["event"] == "closed" and closed["server"]["container"]["name"] == "watched"
     finally:
         proc.terminate()
-        proc.wait(10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        proc.communicate(timeout=15)  # drained: other servers' lines may fill the pipe meanwhile
 
 
 def _line_with(stream: IO[bytes], text: bytes, timeout: float = 20) -> bytes | None:

@@ -97,7 +97,7 @@ def test_the_engine_stopping_mid_run(
         with caplog.at_level(logging.WARNING, logger="tray"):
             daemon.stop()
             assert wait_for(lambda: not any(e.server.port == nat_port for e in states[-1].entries))
-            assert states[-1].recent[0].server.port == nat_port
+            assert any(g.server.port == nat_port for g in states[-1].recent)
             count = len(states)
             assert wait_for(lambda: len(states) > count or monitor.state is states[-1], 2)
         complaints = [r for r in caplog.records if "no container engine" in r.getMessage()]
