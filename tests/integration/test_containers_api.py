@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,3 +164,30 @@ def test_stopping_a_vanished_container(engine: FakeEngine, sock: Path) -> None:
 
 def _dump(value: object) -> bytes:
     return json.dumps(value).encode()
+
+
+def test_list_shows_a_published_port_nothing_listens_on(
+    engine: FakeEngine, sock: Path, tmp_path: Path
+) -> None:
+    """nerdctl/CNI style: the kernel forwards the port, so only the engine knows of it."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    listed = b"[%s]" % _dump(container("c3", "cni-web", port, "0.0.0.0"))
+    engine.routes["/containers/json"] = lambda: (200, listed)
+    env = {**os.environ, "DOCKER_HOST": f"unix://{sock}", "HOME": str(tmp_path)}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    run = subprocess.run(
+        [sys.executable, "-m", "tray", "list", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    (nat,) = [s for s in json.loads(run.stdout) if s["port"] == port]
+    assert nat["pid"] is None and nat["process"] is None
+    assert nat["container"]["name"] == "cni-web" and nat["exposed"] is True
+    assert nat["url"] == f"http://127.0.0.1:{port}"
+    assert "container engine" not in run.stderr
