@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -82,6 +84,12 @@ def _list_json(
     base |= {"PYTHONPATH": str(WORKTREE), **(env or {})}
     command = [sys.executable, "-m", "tray", "list", "--json"]
     if user is not None:
+        if not Path(USER_PYTHON).exists() or shutil.which("runuser") is None:
+            pytest.skip(f"needs {USER_PYTHON} and runuser (scripts/test.sh sets them up)")
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            pytest.skip(f"needs the user {user} (scripts/test.sh creates it)")
         command = [
             "runuser",
             "-u",
