@@ -7,6 +7,7 @@ its pool; desktop-notifier runs its own asyncio loop. Quit stops them all within
 
 from __future__ import annotations
 
+import functools
 import getpass
 import logging
 import signal
@@ -37,21 +38,39 @@ FORCE_AFTER = 3.0
 def to_pystray(
     pystray: Any, items: tuple[menu.Item, ...], dispatch: Callable[[menu.Action], None]
 ) -> list[Any]:
-    """Menu data → pystray items. Actions are bound with closures: pystray counts parameters."""
+    """Menu data → pystray items. Actions are bound with closures: pystray counts parameters.
+
+    Every item carries its menu key as `.key` (see `keyed_item`), which the StatusNotifierItem
+    backend turns into a stable dbusmenu id; other backends ignore it.
+    """
+    keyed = keyed_item(pystray)
     built: list[Any] = []
     for item in items:
-        if item == menu.SEPARATOR:
-            built.append(pystray.Menu.SEPARATOR)
+        if item.label == "-" and not item.children:
+            built.append(pystray.Menu.SEPARATOR)  # backends compare it by identity
         elif item.children:
             sub = to_pystray(pystray, item.children, dispatch)
-            built.append(pystray.MenuItem(item.label, pystray.Menu(*sub), enabled=item.enabled))
+            menu_ = pystray.Menu(*sub)
+            built.append(keyed(item.label, menu_, enabled=item.enabled, key=item.key))
         else:
             checked = _constant(item.checked) if item.checked is not None else None
             action = _bind(dispatch, item.action)
             built.append(
-                pystray.MenuItem(item.label, action, enabled=item.enabled, checked=checked)
+                keyed(item.label, action, enabled=item.enabled, checked=checked, key=item.key)
             )
     return built
+
+
+@functools.cache
+def keyed_item(pystray: Any) -> Any:
+    """A `pystray.MenuItem` that also carries a menu key (one class per pystray module)."""
+
+    class KeyedMenuItem(pystray.MenuItem):  # type: ignore[misc]
+        def __init__(self, text: str, action: Any, *, key: str = "", **kwargs: Any) -> None:
+            super().__init__(text, action, **kwargs)
+            self.key = key
+
+    return KeyedMenuItem
 
 
 def _bind(
