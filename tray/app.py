@@ -116,6 +116,9 @@ class App:
         self.icon = pystray.Icon(
             "porttray", icon=icons.render(0), title="porttray", menu=pystray.Menu(self._menu)
         )
+        if hasattr(self.icon, "on_signal"):  # porttray's own StatusNotifierItem backend
+            self.icon.on_signal = self.quit
+            self.icon.on_secondary = self._open_newest
         self._notifier = Notifier(fallback=self._fallback_notify, icon=_notification_icon())
         self._clipboard = Clipboard(on_error=self.report, use_gtk=backend.glib)
         hooks = Hooks(self._on_state, self._on_notes, self._open_server, self.report)
@@ -137,12 +140,16 @@ class App:
             if not self._stopping.is_set():
                 logger.exception("the tray stopped")
                 self._shutdown()
+                _release_setup(self.icon)
                 return 1
             logger.debug("the tray backend complained while stopping: %s", exc)
         self._shutdown()
+        _release_setup(self.icon)
         return 0
 
     def _setup(self, icon: Any) -> None:
+        if self._stopping.is_set():
+            return  # the backend failed before it was ready (see _release_setup)
         self.monitor.start()  # the first scan fills the menu before the icon shows
         icon.visible = True
         self._install_signal_handlers()
@@ -179,6 +186,7 @@ class App:
         self._stopping.set()
         self.monitor.stop()
         self._notifier.stop()
+        self._clipboard.close()
 
     # state → UI
 
@@ -198,7 +206,11 @@ class App:
             self.icon.update_menu()
         if drawn != self._drawn:
             self._drawn = drawn
-            self.icon.icon = icons.render(drawn[0], exposed=drawn[1], paused=drawn[2])
+            draw = getattr(self.icon, "draw", None)  # the SNI icon draws every size itself
+            if draw is not None:
+                draw(drawn[0], exposed=drawn[1], paused=drawn[2])
+            else:
+                self.icon.icon = icons.render(drawn[0], exposed=drawn[1], paused=drawn[2])
             self.icon.title = _title(drawn[0])
 
     def _on_notes(self, servers: tuple[Server, ...]) -> None:
@@ -214,6 +226,13 @@ class App:
         self._notifier.notify(
             note.title, note.body, button=(note.button, open_it), on_click=open_it
         )
+
+    def _open_newest(self) -> None:
+        """Middle click on the icon: open the server that started last."""
+        state = self.monitor.state
+        newest = max(state.entries, key=lambda e: e.since, default=None)
+        if newest is not None:
+            self._open_server(newest.server)
 
     def _open_server(self, server: Server) -> None:
         open_url(note_for((server,)).url or server.url, self.report)
@@ -292,6 +311,21 @@ class App:
     def _fallback_notify(self, title: str, body: str) -> None:
         if self._backend.has_notification:
             self.icon.notify(body, title)
+
+
+def _release_setup(icon: Any) -> None:
+    """Let pystray's setup thread end when the backend failed before it was ready.
+
+    pystray starts a non-daemon thread that waits on a queue for the backend's "ready"; a backend
+    that raises first (GTK's, when the notification service crashes at activation) leaves it
+    waiting for ever and the process never exits. One more item on that queue wakes it, and
+    `App._setup` returns at once once stopping.
+    """
+    waiting = getattr(icon, "_Icon__queue", None)
+    thread = getattr(icon, "_setup_thread", None)
+    if waiting is not None and thread is not None and thread.is_alive():
+        waiting.put(False)
+        thread.join(2.0)
 
 
 def _notification_icon() -> Path | None:
