@@ -135,3 +135,48 @@ class SelectionOwner:
         )
         request.requestor.send_event(notify)
         self._display.flush()
+
+
+def self_test(timeout: float = 2.0, display: str | None = None) -> str | None:
+    """Own a private selection and read it back from a second connection, as a paste would.
+
+    Exercises exactly the path Copy uses (ownership, SelectionRequest, the reply) without
+    touching the user's clipboard. None when it worked, else what went wrong.
+    """
+    import time
+
+    from Xlib import X
+    from Xlib.display import Display
+
+    errors: list[str] = []
+    probe = f"porttray-doctor-{os.getpid()}"
+    owner = SelectionOwner(errors.append, f"PORTTRAY_DOCTOR_{os.getpid()}", display)
+    reader: Any = None
+    try:
+        owner.own(probe)
+        if not owner.owned.wait(timeout):
+            return errors[0] if errors else "porttray could not take an X selection"
+        reader = Display(display)
+        window = reader.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent)
+        selection, target = (
+            reader.intern_atom(f"PORTTRAY_DOCTOR_{os.getpid()}"),
+            reader.intern_atom("UTF8_STRING"),
+        )
+        prop = reader.intern_atom("PORTTRAY_DOCTOR_VALUE")
+        window.convert_selection(selection, target, prop, X.CurrentTime)
+        reader.flush()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if reader.pending_events():
+                event = reader.next_event()
+                if event.type == X.SelectionNotify:
+                    got = window.get_full_property(prop, X.AnyPropertyType)
+                    value = bytes(got.value).decode(errors="replace") if got else ""
+                    return None if value == probe else f"a paste read back {value!r}"
+            else:
+                time.sleep(0.02)
+        return "no answer to a paste request within the timeout"
+    finally:
+        owner.close()
+        if reader is not None:
+            reader.close()
