@@ -34,6 +34,8 @@ NO_WL_COPY = (
     "Could not copy to the clipboard: on Wayland porttray needs wl-copy "
     "(sudo apt-get install wl-clipboard)"
 )
+NO_X = "Could not copy to the clipboard: the X display cannot be reached"
+NO_DISPLAY = "Could not copy to the clipboard: there is no X11 or Wayland display"
 WL_COPY_TIMEOUT = 3.0
 
 
@@ -85,8 +87,15 @@ class Clipboard:
             threading.Thread(
                 target=self._set_with_wl_copy, args=(text,), name="porttray-copy", daemon=True
             ).start()
-        elif sys.platform.startswith("linux") and os.environ.get("WAYLAND_DISPLAY"):
-            self._report(NO_WL_COPY)
+        elif sys.platform.startswith("linux"):
+            env = os.environ
+            self._report(
+                NO_WL_COPY
+                if env.get("WAYLAND_DISPLAY")
+                else NO_X
+                if env.get("DISPLAY")
+                else NO_DISPLAY
+            )
         elif self._pyperclip is not None:
             threading.Thread(
                 target=self._set_with_pyperclip, args=(text,), name="porttray-copy", daemon=True

@@ -27,6 +27,7 @@ WATCHER_PATH = "/StatusNotifierWatcher"
 DBUS = ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus")
 CALL_TIMEOUT = 5.0
 RECONNECT_EVERY = 3.0
+REGISTER_TRIES = 3
 
 
 async def bus_call(
@@ -115,15 +116,28 @@ class Session:
             return  # already registered with this watcher
         self._watcher_owner = owner
         target = (WATCHER, WATCHER_PATH, WATCHER)
-        try:
-            await bus_call(bus, target, "RegisterStatusNotifierItem", "s", [self.name])
-        except (RuntimeError, TimeoutError) as exc:
-            logger.warning("the StatusNotifierWatcher refused the tray icon: %s", exc)
-            if self._watcher_owner == owner:
-                self._watcher_owner = ""  # try again when the next watcher appears
-            return
-        self.registrations += 1
-        logger.info("registered the tray icon with the StatusNotifierWatcher")
+        for attempt in range(1, REGISTER_TRIES + 1):
+            try:
+                await bus_call(bus, target, "RegisterStatusNotifierItem", "s", [self.name])
+            except TimeoutError:
+                problem = f"no answer within {CALL_TIMEOUT:.0f} s"
+            except RuntimeError as exc:
+                problem = str(exc)
+            else:
+                self.registrations += 1
+                logger.info("registered the tray icon with the StatusNotifierWatcher")
+                return
+            if self._watcher_owner != owner or self._bus is not bus:
+                return  # that watcher has gone; the next one gets its own registration
+            logger.warning(
+                "the StatusNotifierWatcher did not take the tray icon (%s), try %d of %d",
+                problem,
+                attempt,
+                REGISTER_TRIES,
+            )
+            await asyncio.sleep(1.0)
+        if self._watcher_owner == owner:
+            self._watcher_owner = ""  # try again when the next watcher appears
 
     async def run(self, stopped: asyncio.Event) -> None:
         """Stay connected until `stopped`: after a dropped connection, reconnect and register."""
