@@ -87,7 +87,9 @@ class Variant:
         env = dict(desktop.env)
         if kind == "gtk":
             env["PYSTRAY_BACKEND"] = "appindicator"
-        argv = [sys.executable, "-c", BARE] if kind == "bare" else [sys.executable, "-m", "tray"]
+        argv = (
+            [sys.executable, "-c", BARE] if kind == "bare" else [sys.executable, "-m", "tray", "-v"]
+        )
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
                 argv, env=env, stdin=subprocess.PIPE, stdout=out, stderr=out, text=True

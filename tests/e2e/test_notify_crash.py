@@ -4,6 +4,7 @@ notifications, says so, and SIGTERM still ends it."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -27,6 +28,13 @@ Exec=/bin/sh -c 'echo crashing at activation >&2; kill -SEGV $$'
 @pytest.fixture
 def crashing_bus(tmp_path: Path) -> Iterator[str]:
     """A private session bus whose only notification service crashes when activated."""
+    with private_bus(tmp_path) as (_, address):
+        yield address
+
+
+@contextlib.contextmanager
+def private_bus(tmp_path: Path) -> Iterator[tuple[StackProcess, str]]:
+    """A dbus-daemon of its own (with the crashing notification service), and its address."""
     services = tmp_path / "services"
     services.mkdir()
     (services / "org.freedesktop.Notifications.service").write_text(CRASHING_SERVICE)
@@ -38,7 +46,7 @@ def crashing_bus(tmp_path: Path) -> Iterator[str]:
     bus: StackProcess
     bus, address = _start_reporting([*argv, "--print-address={fd}"], {}, tmp_path / "bus.log")
     try:
-        yield address
+        yield bus, address
     finally:
         bus.stop()
 
@@ -66,14 +74,22 @@ def test_status_notifier_path_runs_without_notifications(
     host.start()
     env = {**desktop.env, "DBUS_SESSION_BUS_ADDRESS": crashing_bus}
     proc = start(desktop, env=env)
+    stderr = proc.stderr
+    assert stderr is not None
+    lines: list[str] = []
     try:
         item = host.wait_for_item(timeout=20, pid=proc.pid)
         host.wait_for(lambda root: "Quit porttray" in root.labels(), 10, item)
+
+        def said_so() -> bool:
+            lines.append(stderr.readline() if proc.poll() is None else "")
+            return "Desktop notifications are unavailable" in lines[-1]
+
+        assert wait_for(said_so, 20), "".join(lines)
         stop_within(proc, 5)
     finally:
-        log = output_of(proc)
         host.close()
-    assert "Desktop notifications are unavailable" in log
+        output_of(proc)
 
 
 def test_xembed_path_runs_without_notifications(desktop: Desktop, crashing_bus: str) -> None:
@@ -96,3 +112,32 @@ def test_xembed_path_runs_without_notifications(desktop: Desktop, crashing_bus: 
     finally:
         log = "".join(lines) + output_of(proc)
     assert "no notification service for the tray backend" in log
+
+
+def test_the_session_bus_going_away_leaves_the_tray_running(
+    desktop: Desktop, tmp_path: Path
+) -> None:
+    with private_bus(tmp_path) as (bus, address):
+        host = StatusNotifierHost(address)
+        host.start()
+        proc = start(desktop, env={**desktop.env, "DBUS_SESSION_BUS_ADDRESS": address})
+        stderr = proc.stderr
+        assert stderr is not None
+        lines: list[str] = []
+        try:
+            item = host.wait_for_item(timeout=20, pid=proc.pid)
+            host.wait_for(lambda root: "Quit porttray" in root.labels(), 10, item)
+            host.close()
+            bus.stop()
+
+            def lost() -> bool:
+                lines.append(stderr.readline() if proc.poll() is None else "")
+                return "lost the session bus connection" in lines[-1]
+
+            assert wait_for(lost, 20), "".join(lines)
+            assert proc.poll() is None
+            stop_within(proc, 8)
+        finally:
+            host.close()
+            log = "".join(lines) + output_of(proc)
+    assert "Traceback" not in log

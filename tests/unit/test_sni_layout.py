@@ -34,7 +34,15 @@ def labels(root: Node) -> dict[int, str]:
 
 @pytest.mark.parametrize(
     ("label", "escaped"),
-    [("a_b", "a__b"), ("__", "____"), ("plain", "plain"), ("", "")],
+    [
+        ("a_b", "a__b"),
+        ("__", "____"),
+        ("plain", "plain"),
+        ("", ""),
+        ("bad\udcffname_x", "bad?name__x"),  # an undecodable process name
+        ("nul\0", "nul?"),
+        ("ünï ✓", "ünï ✓"),
+    ],
 )
 def test_escape_doubles_underscores(label: str, escaped: str) -> None:
     assert escape(label) == escaped

@@ -79,8 +79,13 @@ class Ids:
 
 
 def escape(label: str) -> str:
-    """A label as dbusmenu wants it: a single "_" marks a mnemonic, so a literal one is doubled."""
-    return label.replace("_", "__")
+    """A label as dbusmenu wants it: a single "_" marks a mnemonic, so a literal one is doubled.
+
+    Labels carry text from outside (page titles, process names): characters a D-Bus string
+    cannot hold (NUL, lone surrogates from undecodable names) become "?", or the whole reply
+    would fail to marshal and the host would get no menu at all."""
+    clean = label.replace("\0", "?").encode("utf-8", "replace").decode("utf-8")
+    return clean.replace("_", "__")
 
 
 def props_of(spec: Spec) -> Props:
