@@ -173,3 +173,18 @@ def test_a_click_on_an_entry_that_has_gone_does_nothing(tray: Tray, tmp_path: Pa
         tray.desktop.tray.click(copy.id, tray.item)
     assert tray.proc.poll() is None
     assert tray.desktop.clipboard_text() != f"http://127.0.0.1:{port}"
+
+
+def test_a_middle_click_opens_the_newest_server(tray: Tray, tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with http_server(tmp_path / "a") as (_, older):
+        tray.wait_for_label(f":{older} ")
+        with http_server(tmp_path / "b") as (_, newer):
+            tray.wait_for_label(f":{newer} ")
+            item = DBusAddress(
+                "/StatusNotifierItem", tray.item.bus_name, "org.kde.StatusNotifierItem"
+            )
+            tray.desktop.tray._call(item, "SecondaryActivate", "ii", (0, 0))
+            run = tray.desktop.browser.wait_for_run(f"http://127.0.0.1:{newer}", timeout=30)
+            assert run.exit_code == 0
