@@ -79,6 +79,8 @@ class SniIcon(_base.Icon):  # type: ignore[misc]
         self._post(lambda: self._item.set_title(str(self.title)))
 
     def _update_menu(self) -> None:
+        if self._loop is None:
+            return  # not running yet: `_mark_ready` reads the menu once the loop is up
         if not self._refresh_queued:
             self._refresh_queued = True
             self._post(self._refresh_menu)
