@@ -11,6 +11,7 @@ runtime_pkgs=(
 )
 test_pkgs=(
   xvfb xdotool trayer dunst dbus dbus-x11 x11-utils imagemagick chromium libnotify-bin
+  redis-server memcached
 )
 
 pkgs=("${runtime_pkgs[@]}")

@@ -7,7 +7,6 @@ its pool; desktop-notifier runs its own asyncio loop. Quit stops them all within
 
 from __future__ import annotations
 
-import getpass
 import logging
 import signal
 import sys
@@ -16,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tray import autostart, config, icons, menu, stopping
+from tray import autostart, config, icons, menu, stopping, users
 from tray.backend import Backend, BackendError, choose, load_pystray, ui_caller
 from tray.browser import open_url
 from tray.clipboard import Clipboard
@@ -85,7 +84,7 @@ class App:
     ) -> None:
         self._pystray = pystray
         self._backend = backend
-        self._user = getpass.getuser()
+        self._user = users.real_user()
         self._settings_path = settings_path
         self._autostart = autostart.for_platform()
         watcher = config.ConfigWatcher(settings_path)
@@ -258,12 +257,10 @@ class App:
             self.monitor.send(StillRunning(key))
 
     def _identify(self, server: Server) -> Identity:
-        """Runs on a probe worker: what the server is, honouring the no_probe setting."""
-        from tray.identify import NO_PROBE_DEFAULT, identify
+        """Runs on a probe worker: what the server is, honouring the probe settings."""
+        from tray.identify import identify
 
-        names = self.monitor.state.config.no_probe
-        no_probe = frozenset(names) if names is not None else NO_PROBE_DEFAULT
-        return identify(server, no_probe=no_probe)
+        return identify(server, config=self.monitor.state.config)
 
     def report(self, message: str) -> None:
         """Tell the user something went wrong, without stopping anything."""

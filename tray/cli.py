@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import signal
@@ -15,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from tray import __version__, autostart, config, rules
+from tray import __version__, autostart, config, rules, users
 from tray.config import Config
 from tray.diff import diff
 from tray.discover import Engine, open_engine
@@ -104,8 +103,8 @@ def _settings() -> Config:
 def _shown(servers: tuple[Server, ...], settings: Config, include_all: bool) -> tuple[Server, ...]:
     if include_all:
         return servers
-    me = getpass.getuser()
-    return tuple(s for s in servers if rules.shown(settings, s, me))
+    me, uid = users.real_user(), users.real_uid()
+    return tuple(s for s in servers if rules.shown(settings, s, me, uid))
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -88,6 +88,10 @@ class Server:
     """Whether an IPv6 wildcard bind refuses IPv4 (None when unknown or not applicable)."""
     identity: Identity = field(default_factory=Identity)
     """What the server is (filled in after probing)."""
+    uid: int | None = None
+    """The socket's owner uid as the kernel reports it (None when the backend cannot tell)."""
+    owner: str | None = None
+    """The login name of `uid`, or else of the owning process (None when unknown)."""
 
     @property
     def key(self) -> tuple[int, int | None]:

@@ -13,7 +13,6 @@ and is reported once.
 from __future__ import annotations
 
 import functools
-import getpass
 import logging
 import math
 import queue
@@ -23,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from tray import policy, rules
+from tray import policy, rules, users
 from tray.config import Config, ConfigWatcher
 from tray.diff import diff
 from tray.discover import Engine
@@ -132,7 +131,8 @@ class Monitor:
         self._fixed_interval = interval
         self._identify = identify
         self._watcher = watcher
-        self._user = getpass.getuser()
+        self._user = users.real_user()
+        self._uid = users.real_uid()
         self._inbox: queue.Queue[Message] = queue.Queue()
         self._plan = ProbePlan()
         self._probes = ThreadPoolExecutor(self._plan.workers, thread_name_prefix="porttray-probe")
@@ -207,7 +207,7 @@ class Monitor:
         return upcoming if upcoming > now else now + self.interval
 
     def _shown(self, server: Server) -> bool:
-        return rules.shown(self.state.config, server, self._user)
+        return rules.shown(self.state.config, server, self._user, self._uid)
 
     def _poll(self) -> None:
         scan = self._engine.scan()

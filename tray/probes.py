@@ -16,16 +16,13 @@ def identify_all(servers: tuple[Server, ...], settings: Config) -> tuple[Server,
     """The servers with their identities; a probe that overruns the budget leaves it unknown."""
     if not servers:
         return servers
-    from tray.identify import NO_PROBE_DEFAULT, identify
+    from tray.identify import identify
 
-    no_probe = frozenset(settings.no_probe) if settings.no_probe is not None else NO_PROBE_DEFAULT
     pool = ThreadPoolExecutor(
         max_workers=min(WORKERS, len(servers)), thread_name_prefix="porttray-probe"
     )
     try:
-        futures = [
-            pool.submit(identify, s, no_probe=no_probe, budget=PROBE_BUDGET) for s in servers
-        ]
+        futures = [pool.submit(identify, s, config=settings, budget=PROBE_BUDGET) for s in servers]
         # Probes run in parallel batches of WORKERS; each ends within the budget by itself.
         rounds = -(-len(servers) // WORKERS)
         wait(futures, timeout=PROBE_BUDGET * rounds + 0.5)

@@ -27,7 +27,8 @@ import pytest
 from tests.conftest import wait_for
 from tests.helpers.servers import free_port, http_server
 from tray import __version__
-from tray.identify import NO_PROBE_DEFAULT, identify
+from tray.config import parse
+from tray.identify import identify
 from tray.identify.probe import probe
 from tray.model import Identity, ProcessInfo, Server
 
@@ -613,7 +614,6 @@ def test_identify_does_not_probe_a_no_probe_process() -> None:
         with socket_events() as events:
             result = identify(Server(port, ("127.0.0.1",), os.getpid(), process))
         assert never_connected(sock)
-    assert "postgres" in NO_PROBE_DEFAULT
     assert (result.protocol, result.kind) == ("other", "postgres")
     assert connects(events) == []
 
@@ -623,7 +623,7 @@ def test_identify_honours_a_custom_no_probe_list() -> None:
         port = sock.getsockname()[1]
         process = ProcessInfo(pid=os.getpid(), name="MyDB.exe")
         result = identify(
-            Server(port, ("127.0.0.1",), os.getpid(), process), no_probe=frozenset({"mydb"})
+            Server(port, ("127.0.0.1",), os.getpid(), process), config=parse('no_probe = ["mydb"]')
         )
         assert never_connected(sock)
     assert result.protocol == "other"

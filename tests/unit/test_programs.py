@@ -1,4 +1,9 @@
-"""The kind of server, told from process names and command lines as Linux, macOS, Windows show."""
+"""The program table: each row's kind, told from process names and command lines as Linux, macOS
+and Windows show them, and what the table says about probing and system daemons.
+
+Lines marked "recorded" were copied from `ps -o comm=,args=` (and /proc/<pid>/cmdline for empty
+entries) with the real program running on this machine.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,15 @@ from typing import overload
 
 import pytest
 
-from tray.identify.kind import HEAD_CHARS, KINDS, kind_of
+from tray.commands import HEAD_CHARS
+from tray.programs import (
+    NO_PROBE_NAMES,
+    PROGRAMS,
+    QUIET_PORTS,
+    SYSTEM_NAMES,
+    by_kind,
+    kind_of,
+)
 
 NM = "/home/u/shop/node_modules"
 
@@ -22,6 +35,16 @@ TABLE: list[tuple[str | None, tuple[str, ...], str | None]] = [
     ),
     ("node", ("/usr/bin/node", f"{NM}/.bin/next", "dev"), "next"),
     ("next-server (v1", ("next-server (v14.2.3)",), "next"),
+    ("next-server (v1", ("next-server (v15.0.3)", *("",) * 70), "next"),  # recorded: empty argv
+    ("ng serve --port", ("ng serve --port 4200",), "angular"),  # the CLI sets process.title
+    ("node", ("node", f"{NM}/.bin/ng", "serve"), "angular"),
+    ("node", ("node", f"{NM}/.bin/ng", "build"), "node"),
+    ("node", ("node", f"{NM}/.bin/svelte-kit", "dev"), "sveltekit"),
+    ("node", ("node", f"{NM}/@sveltejs/kit/svelte-kit.js", "preview"), "sveltekit"),
+    ("node", ("node", f"{NM}/.bin/gatsby", "develop"), "gatsby"),
+    ("node", ("node", f"{NM}/gatsby/dist/commands/develop-process.js"), "gatsby"),
+    ("node", ("node", f"{NM}/.bin/docusaurus", "start"), "docusaurus"),
+    ("node", ("node", f"{NM}/@docusaurus/core/bin/docusaurus.mjs", "serve"), "docusaurus"),
     ("node", ("node", f"{NM}/next/dist/server/lib/start-server.js"), "next"),
     ("node", ("node", f"{NM}/.bin/webpack-dev-server"), "webpack-dev-server"),
     (
@@ -52,6 +75,98 @@ TABLE: list[tuple[str | None, tuple[str, ...], str | None]] = [
     ("streamlit", ("/venv/bin/python", "/venv/bin/streamlit", "run", "app.py"), "streamlit"),
     ("python3", ("python3", "-m", "streamlit", "run", "app.py"), "streamlit"),
     ("gradio", ("/venv/bin/python", "/venv/bin/gradio", "app.py"), "gradio"),
+    ("mkdocs", ("/venv/bin/python3", "/venv/bin/mkdocs", "serve"), "mkdocs"),
+    ("mkdocs", ("/venv/bin/python3", "/venv/bin/mkdocs", "build"), None),
+    (
+        "tensorboard",
+        ("/venv/bin/python3", "/venv/bin/tensorboard", "--logdir", "runs"),
+        "tensorboard",
+    ),
+    ("mlflow", ("/venv/bin/python3", "/venv/bin/mlflow", "ui"), "mlflow"),
+    ("gunicorn", ("/venv/bin/python3", "/venv/bin/gunicorn", "mlflow.server:app"), "mlflow"),
+    (
+        "beam.smp",
+        (
+            "/usr/lib/erlang/erts-14/bin/beam.smp",
+            "--",
+            "-root",
+            "/usr/lib/erlang",
+            "-extra",
+            "--no-halt",
+            "/usr/bin/mix",
+            "phx.server",
+        ),
+        "phoenix",
+    ),
+    (
+        "beam.smp",
+        (
+            "/usr/lib/erlang/erts-13/bin/beam.smp",
+            "-W",
+            "w",
+            "--",
+            "-root",
+            "/usr/lib/erlang",
+            "-pa",
+            "/usr/lib/rabbitmq/lib/rabbitmq_server-3.12/ebin",
+            "-s",
+            "rabbit",
+            "boot",
+        ),
+        "rabbitmq",
+    ),
+    ("epmd", ("/usr/bin/epmd", "-daemon"), "erlang"),
+    (
+        "java",
+        ("java", "-Xmx1G", "-cp", "/opt/kafka/libs/*", "kafka.Kafka", "server.properties"),
+        "kafka",
+    ),
+    (
+        "java",
+        ("java", "-cp", "/opt/zk/lib/*", "org.apache.zookeeper.server.quorum.QuorumPeerMain"),
+        "zookeeper",
+    ),
+    ("java", ("java", "-jar", "/home/u/demo/target/demo-0.0.1-SNAPSHOT.jar"), None),
+    (
+        "java",
+        (
+            "/usr/bin/java",
+            "-cp",
+            "/home/u/demo/target/classes:/home/u/.m2/repository/org/"
+            "springframework/boot/spring-boot/3.3.0/spring-boot-3.3.0.jar",
+            "com.example.DemoApplication",
+        ),
+        "spring-boot",
+    ),
+    ("java", ("java", "org.apache.cassandra.service.CassandraDaemon"), "cassandra"),
+    ("dotnet", ("dotnet", "watch", "run"), "aspnet"),
+    ("Shop.Api", ("/home/u/shop/bin/Debug/net8.0/Shop.Api",), "aspnet"),
+    ("Shop.Api.exe", ("C:\\shop\\bin\\Debug\\net8.0\\Shop.Api.exe",), "aspnet"),
+    ("deno", ("deno", "run", "--allow-net", "server.ts"), "deno"),
+    ("deno", ("deno", "run", "-A", f"{NM}/vite/bin/vite.js"), "vite"),
+    ("bun", ("bun", "run", "server.ts"), "bun"),
+    ("bun", ("bun", "--hot", "index.ts"), "bun"),
+    ("ollama", ("/usr/local/bin/ollama", "serve"), "ollama"),
+    ("minio", ("minio", "server", "/data", "--console-address", ":9001"), "minio"),
+    ("caddy", ("caddy", "run", "--config", "Caddyfile"), "caddy"),
+    ("openssl", ("openssl", "s_server", "-accept", "4433", "-www"), "openssl s_server"),
+    ("openssl", ("openssl", "s_client", "-connect", "localhost:4433"), None),
+    ("sqlservr", ("/opt/mssql/bin/sqlservr",), "mssql"),
+    ("nats-server", ("nats-server", "-p", "4222"), "nats"),
+    ("mosquitto", ("/usr/sbin/mosquitto", "-c", "/etc/mosquitto/mosquitto.conf"), "mosquitto"),
+    ("master", ("/usr/lib/postfix/sbin/master", "-w"), "mail"),
+    ("exim4", ("/usr/sbin/exim4", "-bd", "-q30m"), "mail"),
+    ("dnsmasq", ("/usr/sbin/dnsmasq", "--conf-file=/etc/dnsmasq.conf"), "dns"),
+    ("systemd-resolve", ("/lib/systemd/systemd-resolved",), "dns"),
+    ("cupsd", ("/usr/sbin/cupsd", "-l"), "cups"),
+    ("rpcbind", ("/sbin/rpcbind", "-f", "-w"), "rpcbind"),
+    ("smbd", ("/usr/sbin/smbd", "--foreground", "--no-process-group"), "samba"),
+    ("xrdp", ("/usr/sbin/xrdp",), "xrdp"),
+    ("slapd", ("/usr/sbin/slapd", "-h", "ldap:///"), "ldap"),
+    ("chronyd", ("/usr/sbin/chronyd", "-F", "1"), "ntp"),
+    ("avahi-daemon", ("avahi-daemon: running [host.local]",), "system"),
+    ("nginx", ("nginx: master process /usr/sbin/nginx -g daemon on;",), "nginx"),
+    ("apache2", ("/usr/sbin/apache2", "-k", "start"), "apache"),
     ("ruby", ("ruby", "bin/rails", "server", "-p", "3000"), "rails"),
     ("ruby", ("/usr/bin/ruby", "/usr/local/bin/bundle", "exec", "rails", "s"), "rails"),
     ("ruby", ("puma 6.4.2 (tcp://localhost:3000) [shop]",), "rails"),
@@ -103,9 +218,24 @@ def test_kind_table(name: str | None, cmdline: tuple[str, ...], kind: str | None
     assert kind_of(name, cmdline) == kind
 
 
-def test_every_kind_in_the_table_is_recognised_by_some_row() -> None:
-    kinds = {k for k, _ in KINDS}
-    assert {k for _, _, k in TABLE if k} == kinds
+def test_every_row_of_the_program_table_has_a_line_in_the_test_table() -> None:
+    kinds = [p.kind for p in PROGRAMS]
+    assert len(kinds) == len(set(kinds)), "two rows of one kind"
+    assert {k for _, _, k in TABLE if k} == set(kinds)
+
+
+def test_databases_brokers_and_daemons_are_never_probed_and_their_ports_are_quiet() -> None:
+    for kind in ("postgres", "redis", "mysql", "mongodb", "memcached", "rabbitmq", "sshd", "mail"):
+        program = by_kind(kind)
+        assert program is not None and not program.probe, kind
+    assert {"postgres", "redis-server", "memcached", "sshd", "beam.smp"} <= NO_PROBE_NAMES
+    assert {5432, 6379, 11211, 3306, 27017, 5672, 9092, 2181, 22, 25, 53, 631} <= QUIET_PORTS
+    assert not QUIET_PORTS & {80, 443, 3000, 5000, 5173, 8000, 8080, 8888}
+
+
+def test_system_daemons_are_hidden_but_dev_servers_and_databases_are_not() -> None:
+    assert {"sshd", "cupsd", "systemd-resolve", "nginx", "dockerd"} <= SYSTEM_NAMES
+    assert not SYSTEM_NAMES & {"node", "python3", "postgres", "redis-server", "docker-proxy"}
 
 
 class CountingArgs(Sequence[str]):
