@@ -16,6 +16,7 @@ from tray.model import Server
 from tray.naming import address, describe, label, open_url, speaks_http, url_host
 from tray.rules import label_of
 from tray.state import AppState, Entry, Gone, Key
+from tray.text import printable, valid
 
 MENU_LIMIT = 25
 """Servers shown at the top level; the rest go under "More"."""
@@ -109,10 +110,10 @@ def manage_items(server: Server, user: str | None, stopping: bool) -> tuple[Item
     if server.pid is not None:
         items.append(Item(f"Copy PID ({server.pid})", Action("copy", str(server.pid))))
     if proc is not None and proc.cmdline:
-        items.append(Item("Copy command line", Action("copy", shlex.join(proc.cmdline))))
+        items.append(Item("Copy command line", Action("copy", valid(shlex.join(proc.cmdline)))))
     items.append(Item(f"Hide port {server.port}", Action("hide", server=server.key)))
     if user is not None and proc is not None and proc.user == user and (server.pid or 0) > 1:
-        confirm = f"Yes, stop {server.name or 'process'} (pid {server.pid})"
+        confirm = f"Yes, stop {printable(server.name, 64) or 'process'} (pid {server.pid})"
         items.append(
             Item("Stop server", children=(Item(confirm, Action("stop", server=server.key)),))
         )

@@ -6,6 +6,7 @@ import datetime as dt
 
 from tray.model import Identity, Server
 from tray.naming import address, describe
+from tray.text import printable, valid
 
 JsonObject = dict[str, object]
 
@@ -22,24 +23,43 @@ def server_json(server: Server, label: str | None = None) -> JsonObject:
     """The stable JSON shape of a server for `list --json` and `watch --json`."""
     proc = server.process
     ident = server.identity
-    return {
-        "port": server.port,
-        "url": address(server),
-        "addresses": list(server.addresses),
-        "exposed": server.exposed,
-        "pid": server.pid,
-        "process": proc.name if proc else None,
-        "cmdline": list(proc.cmdline) if proc and proc.cmdline else None,
-        "cwd": proc.cwd if proc else None,
-        "user": (proc.user if proc else None) or server.owner,
-        "uid": server.uid,
-        "started": iso(proc.started) if proc else None,
-        "protocol": ident.protocol,
-        "title": ident.title,
-        "project": ident.project,
-        "kind": ident.kind,
-        "label": label,
-    }
+    return _valid(
+        {
+            "port": server.port,
+            "url": address(server),
+            "addresses": list(server.addresses),
+            "exposed": server.exposed,
+            "pid": server.pid,
+            "process": proc.name if proc else None,
+            "cmdline": list(proc.cmdline) if proc and proc.cmdline else None,
+            "cwd": proc.cwd if proc else None,
+            "user": (proc.user if proc else None) or server.owner,
+            "uid": server.uid,
+            "started": iso(proc.started) if proc else None,
+            "protocol": ident.protocol,
+            "title": ident.title,
+            "project": ident.project,
+            "kind": ident.kind,
+            "label": label,
+        }
+    )
+
+
+def _valid(value: object) -> JsonObject:
+    """Every string made encodable (names and paths that are not UTF-8 carry lone surrogates)."""
+    out = _fix(value)
+    assert isinstance(out, dict)
+    return out
+
+
+def _fix(value: object) -> object:
+    if isinstance(value, str):
+        return valid(value)
+    if isinstance(value, list):
+        return [_fix(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _fix(v) for k, v in value.items()}
+    return value
 
 
 def table(
@@ -62,10 +82,11 @@ def _row(server: Server, label: str | None = None) -> tuple[str, ...]:
     return (
         str(server.port),
         address(server) if server.loopback else ", ".join(server.addresses),
-        label or (describe(server) if _known(server.identity) else ""),
-        (proc.name if proc else None) or (f"({server.owner})" if server.owner else "?"),
+        printable(label, 80) or (describe(server) if _known(server.identity) else ""),
+        printable(proc.name if proc else None, 64)
+        or (f"({printable(server.owner, 32)})" if server.owner else "?"),
         str(server.pid) if server.pid is not None else "?",
-        (proc.cwd if proc else None) or "",
+        printable(proc.cwd if proc else None, None),
         "  ⚠ exposed" if server.exposed else "",
     )
 
@@ -78,7 +99,7 @@ def _known(identity: Identity) -> bool:
 def event_line(kind: str, server: Server, at: float) -> str:
     """One human line for `watch`."""
     proc = server.process
-    who = (proc.name if proc else None) or "unknown process"
+    who = printable(proc.name if proc else None, 64) or "unknown process"
     pid = f" (pid {server.pid})" if server.pid is not None else ""
     exposed = "  ⚠ exposed" if server.exposed else ""
     stamp = dt.datetime.fromtimestamp(at).strftime("%H:%M:%S")
