@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import signal
@@ -14,11 +15,11 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from tray import __version__, autostart, config, rules, users
+from tray import __version__, autostart, config, restarts, rules, users
 from tray.config import Config
 from tray.diff import diff
 from tray.discover import Engine, open_engine
-from tray.model import Closed, Server, Snapshot
+from tray.model import Closed, Restarted, Server, Snapshot
 from tray.probes import identify_all
 from tray.report import event_line, iso, server_json, table
 
@@ -150,6 +151,7 @@ def _watch_loop(engine: Engine, args: argparse.Namespace, stop: threading.Event)
     scanned = scan.servers
     logger.info("watching with %s every %.2f s", engine.method, args.interval)
     deadline = time.monotonic()
+    recent: list[tuple[Server, float]] = []
     while True:
         deadline += args.interval
         if stop.wait(max(0.0, deadline - time.monotonic())):
@@ -161,10 +163,16 @@ def _watch_loop(engine: Engine, args: argparse.Namespace, stop: threading.Event)
             continue  # the very same listeners as last time: nothing can have changed
         scanned = scan.servers
         current = _visible(scan, settings, args.all)
-        for event in diff(previous, current):
-            kind = "closed" if isinstance(event, Closed) else "opened"
+        recent = [(s, at) for s, at in recent if current.taken - at <= restarts.WINDOW]
+        for event in restarts.merge(diff(previous, current), recent):
+            if isinstance(event, Closed):
+                recent.append((event.server, event.at))
+            kind = type(event).__name__.lower()
             label = rules.label_of(settings, event.server)
-            _print_event(kind, event.server, event.at, args.json, label)
+            previous_pid = event.previous.pid if isinstance(event, Restarted) else None
+            _print_event(
+                kind, _named(event.server), event.at, args.json, label, previous_pid=previous_pid
+            )
         previous = current
 
 
@@ -173,9 +181,41 @@ def _visible(snapshot: Snapshot, settings: Config, include_all: bool) -> Snapsho
     return Snapshot(servers, snapshot.method, snapshot.taken)
 
 
-def _print_event(kind: str, server: Server, at: float, as_json: bool, label: str | None) -> None:
+def _named(server: Server) -> Server:
+    """The server with what needs no probe filled in: its kind and its project."""
+    from tray.identify.project import project_name
+    from tray.programs import kind_of
+
+    proc = server.process
+    if proc is None:
+        return server
+    try:
+        project = project_name(proc.cwd)
+    except Exception:  # an unreadable directory leaves the project unknown
+        project = None
+    identity = dataclasses.replace(
+        server.identity, kind=kind_of(proc.name, proc.cmdline), project=project
+    )
+    return dataclasses.replace(server, identity=identity)
+
+
+def _print_event(
+    kind: str,
+    server: Server,
+    at: float,
+    as_json: bool,
+    label: str | None,
+    *,
+    previous_pid: int | None = None,
+) -> None:
     if as_json:
-        obj = {"event": kind, "at": iso(at), "server": server_json(server, label)}
+        obj: dict[str, object] = {
+            "event": kind,
+            "at": iso(at),
+            "server": server_json(server, label),
+        }
+        if kind == "restarted":
+            obj["previous_pid"] = previous_pid
         line = json.dumps(obj)
     else:
         line = event_line(kind, server, at)

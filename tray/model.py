@@ -160,7 +160,19 @@ class Closed:
     """When it was seen gone, in seconds since the epoch."""
 
 
-Event = Opened | Closed
+@dataclass(frozen=True, slots=True)
+class Restarted:
+    """A server came back: the same program reopened its port from a new process."""
+
+    server: Server
+    """The server as it is now (its new pid)."""
+    previous: Server
+    """The server as it was last seen before the restart."""
+    at: float
+    """When it was seen back, in seconds since the epoch."""
+
+
+Event = Opened | Closed | Restarted
 
 
 def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

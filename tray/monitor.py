@@ -22,11 +22,11 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from tray import policy, rules, users
+from tray import policy, restarts, rules, users
 from tray.config import Config, ConfigWatcher
 from tray.diff import diff
 from tray.discover import Engine
-from tray.model import Event, Identity, Opened, Server, Snapshot
+from tray.model import Event, Identity, Opened, Restarted, Server, Snapshot
 from tray.probing import ProbePlan
 from tray.state import (
     AppState,
@@ -217,13 +217,16 @@ class Monitor:
         shown = tuple(s for s in scan.servers if self._shown(s))
         snapshot = Snapshot(shown, scan.method, scan.taken)
         first = self._snapshot is None
-        events = diff(self._snapshot, snapshot)
+        recent = [(g.server, g.until) for g in self.state.recent]
+        events = restarts.merge(diff(self._snapshot, snapshot), recent)
         self._snapshot = snapshot
         self._publish(apply_events(self.state, shown, events))
         self._route(events)
-        opened = tuple(e.server for e in events if isinstance(e, Opened))
+        opened = tuple(e.server for e in events if isinstance(e, Opened | Restarted))
         for event in events:
-            if not isinstance(event, Opened):
+            if isinstance(event, Restarted):
+                self._plan.forget(event.previous.key)
+            elif not isinstance(event, Opened):
                 self._plan.forget(event.server.key)
         self._probe_unnamed(shown if first else opened)
 

@@ -4,6 +4,8 @@
 - Servers that open within about a second of each other become one notification: a batch closes
   `quiet` seconds after its last opening, and is never held longer than `longest`.
 - A server that opens and closes before its batch is due is not announced at all.
+- A restart (`tray.restarts`) is not announced; a server restarting while its batch is pending
+  stays in the batch under its new pid.
 - A due batch waits a little longer (`naming`) for its servers to be identified, so the notification
   can say "Acme Shop" rather than "node".
 - Pause drops what is pending and announces nothing until resumed.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from tray.model import Closed, Event, Opened, Server
+from tray.model import Closed, Event, Opened, Restarted, Server
 from tray.naming import describe, open_url, speaks_http
 from tray.state import AppState, Key
 
@@ -69,6 +71,11 @@ def on_events(policy: Policy, events: list[Event], now: float, paused: bool) -> 
                 batch = Batch((key,), now, now)
             elif key not in batch.keys:
                 batch = Batch((*batch.keys, key), batch.started, now)
+        elif (
+            isinstance(event, Restarted) and batch is not None and event.previous.key in batch.keys
+        ):
+            keys = tuple(key if k == event.previous.key else k for k in batch.keys)
+            batch = Batch(keys, batch.started, batch.last)  # still pending, under its new pid
         elif isinstance(event, Closed) and batch is not None and key in batch.keys:
             keys = tuple(k for k in batch.keys if k != key)
             batch = Batch(keys, batch.started, batch.last) if keys else None

@@ -100,12 +100,14 @@ def read_line(proc: subprocess.Popen[str], timeout: float = 5.0) -> str:
 def wait_started(proc: subprocess.Popen[str]) -> None:
     """watch logs its start at -v; that line means the baseline is taken."""
     assert proc.stderr is not None
+    fd, seen = proc.stderr.fileno(), b""
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stderr], [], [], deadline - time.monotonic())
-        if ready and "watching with" in proc.stderr.readline():
+    while time.monotonic() < deadline:  # read the pipe itself: a buffered readline could hold
+        ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())  # a line back
+        seen += os.read(fd, 4096) if ready else b""
+        if b"watching with" in seen:
             return
-    raise AssertionError("watch did not start")
+    raise AssertionError(f"watch did not start: {seen!r}")
 
 
 def test_watch_json_reports_open_and_close_but_not_what_was_there() -> None:
