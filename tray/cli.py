@@ -6,6 +6,8 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
+import shutil
 import signal
 import sys
 import threading
@@ -43,6 +45,26 @@ def _interval(text: str) -> float:
     return value
 
 
+def _wait(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value <= 600:
+        raise argparse.ArgumentTypeError(f"--wait must be between 0 and 600 s, got {text}")
+    return value
+
+
+def _width(wide: bool) -> int | None:
+    """The table's width: the terminal's ($COLUMNS first), else $COLUMNS, else 100."""
+    if wide:
+        return None
+    if sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size().columns)
+    columns = os.environ.get("COLUMNS", "")
+    return max(40, int(columns)) if columns.isdecimal() else 100
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's grammar."""
     parser = _Parser(prog="porttray", description="A tray menu of the local servers by port.")
@@ -61,6 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd = sub.add_parser("list", help="print the local servers and exit")
     list_cmd.add_argument("--json", action="store_true", help="print a JSON array")
     list_cmd.add_argument("--all", action="store_true", help="include servers not on loopback")
+    list_cmd.add_argument(
+        "--wide",
+        action="store_true",
+        help="print every column in full (no fitting to the terminal)",
+    )
+    list_cmd.add_argument(
+        "--wait",
+        type=_wait,
+        default=None,
+        metavar="SECONDS",
+        help="wait up to SECONDS for servers still starting to answer (default: about 1.5)",
+    )
 
     watch = sub.add_parser("watch", help="print servers as they open and close")
     watch.add_argument("--json", action="store_true", help="print JSON Lines")
@@ -115,15 +149,26 @@ def _list(args: argparse.Namespace) -> int:
         servers = _shown(engine.scan().servers, settings, args.all)
     finally:
         engine.close()
-    servers = identify_all(servers, settings)
+    servers = identify_all(servers, settings, wait=args.wait)
+    try:
+        _print_list(servers, settings, args)
+    except BrokenPipeError:  # `porttray list --json | head -1`: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit cannot fail again
+    return 0
+
+
+def _print_list(servers: tuple[Server, ...], settings: Config, args: argparse.Namespace) -> None:
     if args.json:
-        print(json.dumps([server_json(s, rules.label_of(settings, s)) for s in servers], indent=2))
+        objs = [server_json(s, rules.label_of(settings, s)) for s in servers]
+        print(json.dumps(objs, indent=2), flush=True)
     elif servers:
         labels = {s.key: label for s in servers if (label := rules.label_of(settings, s))}
-        print(table(servers, labels))
+        width = _width(args.wide)
+        home = None if args.wide else os.path.expanduser("~")
+        print(table(servers, labels, width=width, home=home, probed=True), flush=True)
     else:
-        print("No local servers are listening.")
-    return 0
+        print("No local servers are listening.", flush=True)
 
 
 def _watch(args: argparse.Namespace) -> int:

@@ -18,11 +18,11 @@ def runner(server: Server) -> str | None:
     return server.identity.kind or server.name
 
 
-def describe(server: Server) -> str:
+def describe(server: Server, title_limit: int = TITLE_LIMIT) -> str:
     """The name of a server without its port ("Acme Shop — acme-web", "node — shop", "?"),
     made printable: every part of it comes from outside porttray."""
     ident = server.identity
-    title = printable(ident.title, TITLE_LIMIT) or None
+    title = printable(ident.title, title_limit) or None
     project = printable(ident.project, 64) or None
     run = printable(runner(server), 64) or None
     first = title or run or project or "unknown process"

@@ -3,32 +3,46 @@
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor, wait
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as done_waiting
 
 from tray.config import Config
-from tray.model import Server
+from tray.model import Identity, Server
 
 PROBE_BUDGET = 1.5
 WORKERS = 32
+GRACE = 0.25
+"""Seconds past the deadline a probe may take to hand its result back."""
 
 
-def identify_all(servers: tuple[Server, ...], settings: Config) -> tuple[Server, ...]:
-    """The servers with their identities; a probe that overruns the budget leaves it unknown."""
+def identify_all(
+    servers: tuple[Server, ...], settings: Config, *, wait: float | None = None
+) -> tuple[Server, ...]:
+    """The servers with their identities, all found within one deadline: `wait` seconds (about
+    1.5 by default) however many servers there are. A server silent until then (a dev server
+    compiling its first page) is left unknown."""
     if not servers:
         return servers
-    from tray.identify import identify
-
+    total = PROBE_BUDGET if wait is None else wait
+    deadline = time.monotonic() + total
     pool = ThreadPoolExecutor(
         max_workers=min(WORKERS, len(servers)), thread_name_prefix="porttray-probe"
     )
     try:
-        futures = [pool.submit(identify, s, config=settings, budget=PROBE_BUDGET) for s in servers]
-        # Probes run in parallel batches of WORKERS; each ends within the budget by itself.
-        rounds = -(-len(servers) // WORKERS)
-        wait(futures, timeout=PROBE_BUDGET * rounds + 0.5)
+        futures = [pool.submit(_identify, s, settings, deadline) for s in servers]
+        # A probe that starts late (past the first WORKERS) gets only the time still left.
+        done_waiting(futures, timeout=total + GRACE)
         return tuple(
             dataclasses.replace(s, identity=f.result()) if f.done() and not f.exception() else s
             for s, f in zip(servers, futures, strict=True)
         )
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _identify(server: Server, settings: Config, deadline: float) -> Identity:
+    from tray.identify import identify
+
+    budget = max(0.05, deadline - time.monotonic())
+    return identify(server, config=settings, budget=budget)

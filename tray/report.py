@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tray import fit
 from tray.model import Identity, Server
 from tray.naming import address, describe
 from tray.text import printable, valid
@@ -63,31 +64,49 @@ def _fix(value: object) -> object:
 
 
 def table(
-    servers: tuple[Server, ...], labels: dict[tuple[int, int | None], str] | None = None
+    servers: tuple[Server, ...],
+    labels: dict[tuple[int, int | None], str] | None = None,
+    *,
+    width: int | None = None,
+    home: str | None = None,
+    probed: bool = False,
 ) -> str:
-    """A plain aligned table, one server per row; exposed servers are marked."""
+    """An aligned table, one server per row, fitted to `width` columns (None: everything in
+    full); paths under `home` start with "~"; exposed servers are marked. With `probed`, a server
+    that has not answered its probe is "starting"."""
     header = ("PORT", "URL", "NAME", "PROCESS", "PID", "DIRECTORY", "")
     names = labels or {}
-    rows = [header] + [_row(s, names.get(s.key)) for s in servers]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + row[-1]
-        for row in rows
-    ]
-    return "\n".join(line.rstrip() for line in lines)
+    rows = [header] + [_row(s, names.get(s.key), home, probed) for s in servers]
+    lines = fit.fit(rows, width, _SHRINK)
+    if width is not None and max(len(line) for line in lines) > width:
+        rows = [(*row[:-1], row[-1].replace(" exposed", "")) for row in rows]  # just "⚠"
+        lines = fit.fit(rows, width, _SHRINK)
+    return "\n".join(lines)
 
 
-def _row(server: Server, label: str | None = None) -> tuple[str, ...]:
+_SHRINK = (
+    fit.Shrink(5, 12, "start"),  # DIRECTORY
+    fit.Shrink(2, 16),  # NAME
+    fit.Shrink(3, 8),  # PROCESS
+    fit.Shrink(1, 22),  # URL
+)
+"""The order columns give way in, and how far."""
+
+
+def _row(server: Server, label: str | None, home: str | None, probed: bool) -> tuple[str, ...]:
     proc = server.process
+    name = describe(server, title_limit=200) if _known(server.identity) else ""  # fit cuts it
+    if probed and server.identity.protocol is None and server.loopback:
+        name = f"starting ({name})" if name else "starting"
     return (
         str(server.port),
         address(server) if server.loopback else ", ".join(server.addresses),
-        printable(label, 80) or (describe(server) if _known(server.identity) else ""),
+        printable(label, 80) or name,
         printable(proc.name if proc else None, 64)
         or (f"({printable(server.owner, 32)})" if server.owner else "?"),
         str(server.pid) if server.pid is not None else "?",
-        printable(proc.cwd if proc else None, None),
-        "  ⚠ exposed" if server.exposed else "",
+        fit.home_short(printable(proc.cwd if proc else None, None), home),
+        "⚠ exposed" if server.exposed else "",
     )
 
 

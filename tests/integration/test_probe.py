@@ -554,6 +554,22 @@ def test_a_tls_only_server_is_https(tls_context: ssl.SSLContext, plain: bytes | 
     )
 
 
+def test_a_server_known_to_be_tls_is_asked_over_tls_first(tls_context: ssl.SSLContext) -> None:
+    with serving(tls_or(tls_context, GO_STYLE)) as server:
+        with socket_events() as events:
+            result = probe("127.0.0.1", server.port, tls_first=True)
+        plain = probe("127.0.0.1", server.port, tls_first=True)
+    assert result.protocol == "https" and result.title == "Secure & sound"
+    assert len(connects(events)) == 1  # no plain request first
+    assert plain == result
+
+
+def test_tls_first_falls_back_to_plain_http() -> None:
+    with serving(answer(response(body=b"<title>Plain</title>"))) as server:
+        result = probe("127.0.0.1", server.port, tls_first=True)
+    assert (result.protocol, result.title) == ("http", "Plain")
+
+
 def test_a_server_that_reads_and_hangs_up_is_other() -> None:
     with serving(answer(b"")) as server:
         result, elapsed = timed("127.0.0.1", server.port, BUDGET)

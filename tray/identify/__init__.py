@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from tray import manners
 from tray.config import DEFAULT, Config
@@ -49,26 +50,34 @@ def identify(
     kind = _attempt("the kind", server, lambda: kind_of(server.name, cmdline), None)
     project = _attempt("the project", server, lambda: project_name(cwd), None)
     allowed = manners.may_probe(server, kind, config, me, real_user())
-    probed = _attempt("the probe", server, lambda: _probe(server, allowed, budget), Identity())
+    url = _attempt("the Jupyter URL", server, lambda: _jupyter(server, kind), None)
+    probed = _attempt("the probe", server, lambda: _probe(server, allowed, budget, url), Identity())
     identity = dataclasses.replace(probed, kind=kind, project=project)
-    if kind == "jupyter":
-        url = _attempt("the Jupyter URL", server, lambda: _jupyter(server, probed), None)
+    if url is not None:
+        if probed.protocol == "https":
+            url = url.replace("http://", "https://", 1)
         identity = dataclasses.replace(identity, open_url=url)
     return identity
 
 
-def _jupyter(server: Server, probed: Identity) -> str | None:
-    if server.pid is None:
+def _jupyter(server: Server, kind: str | None) -> str | None:
+    if kind != "jupyter" or server.pid is None:
         return None
-    scheme = "https" if probed.protocol == "https" else None
-    return jupyter_url(server.pid, server.port, scheme=scheme, host=server.host)
+    return jupyter_url(server.pid, server.port, host=server.host)
 
 
-def _probe(server: Server, allowed: bool, budget: float) -> Identity:
+def _probe(server: Server, allowed: bool, budget: float, url: str | None) -> Identity:
+    """Probe the server; Jupyter at its token URL, so the title is not its login page's; a
+    server known to speak TLS over TLS first."""
     host = server.host
     if host is None or not allowed:
         return Identity(protocol="other")
-    return probing.probe(host, server.port, budget=budget)
+    path = "/"
+    if url is not None:
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    tls = server.identity.protocol == "https" or (url or "").startswith("https:")
+    return probing.probe(host, server.port, budget=budget, path=path, tls_first=tls)
 
 
 def _attempt(what: str, server: Server, work: Callable[[], _T], fallback: _T) -> _T:
