@@ -11,7 +11,9 @@ from tray.config import Config
 from tray.model import Identity, Server
 
 PROBE_BUDGET = 1.5
-WORKERS = 32
+WORKERS = 128
+"""Probes at once: each mostly waits on a socket, and a listener that never answers holds its
+worker until the deadline, so enough run at once that a real server is not queued behind them."""
 GRACE = 0.25
 """Seconds past the deadline a probe may take to hand its result back."""
 
@@ -30,7 +32,9 @@ def identify_all(
         max_workers=min(WORKERS, len(servers)), thread_name_prefix="porttray-probe"
     )
     try:
-        futures = [pool.submit(_identify, s, settings, deadline) for s in servers]
+        newest = sorted(range(len(servers)), key=lambda i: -_started(servers[i]))
+        submitted = {i: pool.submit(_identify, servers[i], settings, deadline) for i in newest}
+        futures = [submitted[i] for i in range(len(servers))]
         # A probe that starts late (past the first WORKERS) gets only the time still left.
         done_waiting(futures, timeout=total + GRACE)
         return tuple(
@@ -46,3 +50,8 @@ def _identify(server: Server, settings: Config, deadline: float) -> Identity:
 
     budget = max(0.05, deadline - time.monotonic())
     return identify(server, config=settings, budget=budget)
+
+
+def _started(server: Server) -> float:
+    """The newest process is probed first: a server just started is the likeliest wanted."""
+    return server.process.started or 0.0 if server.process else 0.0
