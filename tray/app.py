@@ -182,7 +182,7 @@ class App:
             self.icon.title = _title(drawn[0])
 
     def _on_notes(self, servers: tuple[Server, ...]) -> None:
-        note = note_for(servers)
+        note = note_for(servers, address=self.monitor.state.config.address)
         url = note.url
         if url is None:
             self._notifier.notify(note.title, note.body)
@@ -196,7 +196,8 @@ class App:
         )
 
     def _open_server(self, server: Server) -> None:
-        open_url(note_for((server,)).url or server.url, self.report)
+        note = note_for((server,), address=self.monitor.state.config.address)
+        open_url(note.url or server.url, self.report)
 
     # clicks
 

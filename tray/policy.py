@@ -17,7 +17,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from tray.model import Closed, Event, Opened, Restarted, Server
-from tray.naming import describe, open_url, speaks_http
+from tray.naming import describe, open_url, speaks_http, url_host
 from tray.state import AppState, Key
 
 
@@ -102,17 +102,24 @@ def take_due(policy: Policy, state: AppState, now: float) -> tuple[Policy, tuple
     return dataclasses.replace(policy, batch=None), servers
 
 
-def note_for(servers: tuple[Server, ...], host: str | None = None) -> Note:
-    """The text of one notification about one or more new servers."""
+def note_for(
+    servers: tuple[Server, ...], host: str | None = None, *, address: str | None = None
+) -> Note:
+    """The text of one notification about one or more new servers. URLs use `host`, or with
+    the `address` setting "localhost" that name for each server it reaches."""
+
+    def url(server: Server) -> str:
+        return open_url(server, host or (url_host(server, address) if address else None))
+
     exposed = [s for s in servers if s.exposed]
     warning = "\n⚠ Reachable from the network" if exposed else ""
     openable = [s for s in servers if speaks_http(s)]
-    url = open_url(openable[0], host) if openable else None
+    link = url(openable[0]) if openable else None
     if len(servers) == 1:
         (server,) = servers
         title = f"New server on :{server.port}"
-        body = f"{describe(server)}\n{open_url(server, host)}{warning}"
-        return Note(title, body, url, "Open in browser")
+        body = f"{describe(server)}\n{url(server)}{warning}"
+        return Note(title, body, link, "Open in browser")
     title = f"{len(servers)} new local servers"
     lines = [f":{s.port}  {describe(s)}{'  ⚠' if s.exposed else ''}" for s in servers[:6]]
     if len(servers) > 6:
@@ -120,4 +127,4 @@ def note_for(servers: tuple[Server, ...], host: str | None = None) -> Note:
     if exposed:
         lines.append("⚠ marks servers reachable from the network")
     button = f"Open :{openable[0].port}" if openable else "Open in browser"
-    return Note(title, "\n".join(lines), url, button)
+    return Note(title, "\n".join(lines), link, button)

@@ -665,3 +665,12 @@ def test_identify_keeps_what_it_has_when_a_part_fails(
     )
     result = identify(Server(8000, ("127.0.0.1",), 1, process))
     assert result == Identity(project="api", kind="uvicorn")
+
+
+def test_a_database_has_no_project_from_its_data_directory(tmp_path: Path) -> None:
+    data = tmp_path / "main"
+    data.mkdir()
+    (data / "package.json").write_text('{"name": "not-a-project"}')
+    process = ProcessInfo(pid=os.getpid(), name="postgres", cmdline=("postgres",), cwd=str(data))
+    result = identify(Server(free_port(), ("127.0.0.1",), os.getpid(), process))
+    assert (result.kind, result.project) == ("postgres", None)

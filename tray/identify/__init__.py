@@ -20,7 +20,7 @@ from tray.identify import probe as probing
 from tray.identify.jupyter import jupyter_url
 from tray.identify.project import project_name
 from tray.model import Identity, Server
-from tray.programs import kind_of
+from tray.programs import by_kind, kind_of
 from tray.users import real_uid, real_user
 
 __all__ = [
@@ -48,7 +48,7 @@ def identify(
     cmdline, cwd = (process.cmdline, process.cwd) if process else ((), None)
     me = real_uid() if uid is _ME else uid if isinstance(uid, int) else None
     kind = _attempt("the kind", server, lambda: kind_of(server.name, cmdline), None)
-    project = _attempt("the project", server, lambda: project_name(cwd), None)
+    project = _attempt("the project", server, lambda: _project(kind, cwd), None)
     allowed = manners.may_probe(server, kind, config, me, real_user())
     url = _attempt("the Jupyter URL", server, lambda: _jupyter(server, kind), None)
     probed = _attempt("the probe", server, lambda: _probe(server, allowed, budget, url), Identity())
@@ -58,6 +58,15 @@ def identify(
             url = url.replace("http://", "https://", 1)
         identity = dataclasses.replace(identity, open_url=url)
     return identity
+
+
+def _project(kind: str | None, cwd: str | None) -> str | None:
+    """The project a server runs in; databases and daemons have none (postgres runs in its data
+    directory, whose name says nothing)."""
+    program = by_kind(kind)
+    if program is not None and (program.system or not program.probe):
+        return None
+    return project_name(cwd)
 
 
 def _jupyter(server: Server, kind: str | None) -> str | None:
