@@ -66,6 +66,8 @@ def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) 
         server = e.server
         host = url_host(server, state.config.address)
         item = server_item(server, host, label_of(state.config, server))
+        if user is not None and server.owner and server.owner != user:  # someone else's
+            item = Item(f"{item.label}  ({printable(server.owner, 32)})", children=item.children)
         manage = manage_items(server, user, server.key in state.stopping)
         return Item(item.label, children=(*item.children, SEPARATOR, *manage))
 

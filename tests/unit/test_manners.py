@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tray.config import Config, parse
@@ -68,3 +70,16 @@ def test_theirs_prefers_the_kernel_uid() -> None:
     assert theirs(server(1, uid=1001, user=ME), ME_UID, ME)
     assert not theirs(server(1, uid=ME_UID, user="bob"), ME_UID, ME)
     assert not theirs(server(1, uid=None, user=None), ME_UID, ME)
+
+
+def test_the_menu_shows_another_users_server_as_theirs_without_stop() -> None:
+    from tray.menu import build
+    from tray.state import AppState, apply_events
+
+    theirs_ = Server(18000, ("127.0.0.1",), None, uid=1001, owner="bob")
+    mine = dataclasses.replace(server(18001), owner=ME)
+    state = apply_events(AppState(config=parse("hide_system = false")), (theirs_, mine), [])
+    items = build(state, user=ME)
+    labels = [i.label for i in items[:2]]
+    assert labels == [":18000  unknown process  (bob)", ":18001  node"]
+    assert not [c for c in items[0].children if c.label == "Stop server"]

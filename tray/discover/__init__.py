@@ -133,9 +133,19 @@ class Engine:
         self._source.close()
 
 
+_bad_uid_logged = False
+
+
 def _is_uid(value: object) -> bool:
-    """A uid the kernel could have reported (garbage from a broken source is dropped)."""
-    return isinstance(value, int) and 0 <= value < 2**32 - 1
+    """A uid the kernel could have reported; garbage from a broken source is dropped (the server
+    is kept, its uid unknown) and logged once."""
+    global _bad_uid_logged
+    if value is None or (isinstance(value, int) and 0 <= value < 2**32 - 1):
+        return value is not None
+    if not _bad_uid_logged:
+        _bad_uid_logged = True
+        logger.warning("ignoring a socket owner that is no uid: %r", value)
+    return False
 
 
 def open_engine(method: str | None = None) -> Engine:
