@@ -42,8 +42,15 @@ def printable(text: str | None, limit: int | None = LIMIT) -> str:
 
 
 def lines(text: str, limit: int | None = LIMIT) -> str:
-    """Each line of `text` made `printable`; the line breaks kept."""
-    return "\n".join(printable(line, limit) for line in text.split("\n"))
+    """Each line of `text` without control characters or lone surrogates, cut to `limit`; line
+    breaks and the spacing within lines kept (a notification's ":5173  Shop" stays aligned)."""
+    out = []
+    for line in text.split("\n"):
+        clean = "".join(_char(c) for c in line).rstrip()
+        if limit is not None and len(clean) > limit:
+            clean = clean[: max(0, limit - 1)].rstrip() + "…"
+        out.append(clean)
+    return "\n".join(out)
 
 
 def valid(text: str) -> str:

@@ -77,3 +77,7 @@ def test_labels_table_and_json_of_a_server_with_non_utf8_names_are_encodable() -
         assert "\x1b" not in text
     assert describe(srv) == "[31mred — x"
     assert server_json(srv)["cwd"] == "/caf\\xe9"
+
+
+def test_lines_keep_the_spacing_within_a_line() -> None:
+    assert lines(":5173  Shop\x1b[0m  ⚠\n:8000  api") == ":5173  Shop[0m  ⚠\n:8000  api"
