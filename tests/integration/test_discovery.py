@@ -281,3 +281,24 @@ def test_a_garbage_socket_uid_keeps_the_server_with_its_uid_unknown(
     assert server.uid is None and server.pid == os.getpid()
     assert server.owner is not None  # still named after its visible process
     assert len([r for r in caplog.records if "no uid" in r.message]) == 1
+
+
+def test_empty_argv_entries_are_dropped_from_the_command_line() -> None:
+    code = (
+        "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
+        "print(s.getsockname()[1], flush=True); input()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "", "--flag", "", ""],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    eng = open_engine()
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        (server,) = find(eng, port)
+    finally:
+        eng.close()
+        proc.communicate("\n", timeout=10)
+    assert server.process is not None
+    assert server.process.cmdline == (sys.executable, "-c", code, "--flag")

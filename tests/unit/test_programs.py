@@ -35,7 +35,17 @@ TABLE: list[tuple[str | None, tuple[str, ...], str | None]] = [
     ),
     ("node", ("/usr/bin/node", f"{NM}/.bin/next", "dev"), "next"),
     ("next-server (v1", ("next-server (v14.2.3)",), "next"),
-    ("next-server (v1", ("next-server (v15.0.3)", *("",) * 70), "next"),  # recorded: empty argv
+    ("next-server (v1", ("next-server (v14.2.35)", *("",) * 53), "next"),  # recorded (next 14.2)
+    (
+        "node",
+        ("node", "/tmp/ptnode/node_modules/.bin/next", "dev", "-p", "18905"),
+        "next",
+    ),  # recorded
+    (
+        "node",
+        ("node", "/tmp/ptnode/node_modules/.bin/vite", "--port", "18904", "--host", "127.0.0.1"),
+        "vite",
+    ),  # recorded (vite 8)
     ("ng serve --port", ("ng serve --port 4200",), "angular"),  # the CLI sets process.title
     ("node", ("node", f"{NM}/.bin/ng", "serve"), "angular"),
     ("node", ("node", f"{NM}/.bin/ng", "build"), "node"),
@@ -73,9 +83,29 @@ TABLE: list[tuple[str | None, tuple[str, ...], str | None]] = [
     ("fastapi", ("/venv/bin/python", "/venv/bin/fastapi", "dev", "main.py"), "fastapi"),
     ("fastapi", ("/venv/bin/python", "/venv/bin/fastapi", "run"), "fastapi"),
     ("streamlit", ("/venv/bin/python", "/venv/bin/streamlit", "run", "app.py"), "streamlit"),
+    (
+        "streamlit",
+        (
+            "/tmp/pt-progs/bin/python3",
+            "/tmp/pt-progs/bin/streamlit",
+            "run",
+            "/tmp/ptdocs/app.py",
+            "--server.port",
+            "18902",
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ),
+        "streamlit",
+    ),  # recorded (streamlit 1.67)
     ("python3", ("python3", "-m", "streamlit", "run", "app.py"), "streamlit"),
     ("gradio", ("/venv/bin/python", "/venv/bin/gradio", "app.py"), "gradio"),
-    ("mkdocs", ("/venv/bin/python3", "/venv/bin/mkdocs", "serve"), "mkdocs"),
+    (
+        "mkdocs",
+        ("/tmp/pt-progs/bin/python3", "/tmp/pt-progs/bin/mkdocs", "serve", "-a", "127.0.0.1:18901"),
+        "mkdocs",
+    ),  # recorded (mkdocs 1.6)
     ("mkdocs", ("/venv/bin/python3", "/venv/bin/mkdocs", "build"), None),
     (
         "tensorboard",
@@ -149,7 +179,21 @@ TABLE: list[tuple[str | None, tuple[str, ...], str | None]] = [
     ("ollama", ("/usr/local/bin/ollama", "serve"), "ollama"),
     ("minio", ("minio", "server", "/data", "--console-address", ":9001"), "minio"),
     ("caddy", ("caddy", "run", "--config", "Caddyfile"), "caddy"),
-    ("openssl", ("openssl", "s_server", "-accept", "4433", "-www"), "openssl s_server"),
+    (
+        "openssl",
+        (
+            "openssl",
+            "s_server",
+            "-accept",
+            "18903",
+            "-www",
+            "-key",
+            "/tmp/k.pem",
+            "-cert",
+            "/tmp/c.pem",
+        ),
+        "openssl s_server",
+    ),  # recorded (OpenSSL 3.0)
     ("openssl", ("openssl", "s_client", "-connect", "localhost:4433"), None),
     ("sqlservr", ("/opt/mssql/bin/sqlservr",), "mssql"),
     ("nats-server", ("nats-server", "-p", "4222"), "nats"),
