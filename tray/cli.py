@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -17,12 +15,12 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from tray import __version__, autostart, config, restarts, rules, users
+from tray import __version__, autostart, config, restarts, rules, terminal, users
 from tray.config import Config
 from tray.diff import diff
 from tray.discover import Engine, open_engine
 from tray.model import Closed, Restarted, Server, Snapshot
-from tray.probes import identify_all
+from tray.probes import identify_all, named_without_probe
 from tray.report import event_line, iso, server_json, table
 
 logger = logging.getLogger("tray")
@@ -53,16 +51,6 @@ def _wait(text: str) -> float:
     if not 0 <= value <= 600:
         raise argparse.ArgumentTypeError(f"--wait must be between 0 and 600 s, got {text}")
     return value
-
-
-def _width(wide: bool) -> int | None:
-    """The table's width: the terminal's ($COLUMNS first), else $COLUMNS, else 100."""
-    if wide:
-        return None
-    if sys.stdout.isatty():
-        return max(40, shutil.get_terminal_size().columns)
-    columns = os.environ.get("COLUMNS", "")
-    return max(40, int(columns)) if columns.isdecimal() else 100
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,7 +152,7 @@ def _print_list(servers: tuple[Server, ...], settings: Config, args: argparse.Na
         print(json.dumps(objs, indent=2), flush=True)
     elif servers:
         labels = {s.key: label for s in servers if (label := rules.label_of(settings, s))}
-        width = _width(args.wide)
+        width = terminal.table_width(wide=args.wide)
         home = None if args.wide else os.path.expanduser("~")
         print(table(servers, labels, width=width, home=home, probed=True), flush=True)
     else:
@@ -216,7 +204,12 @@ def _watch_loop(engine: Engine, args: argparse.Namespace, stop: threading.Event)
             label = rules.label_of(settings, event.server)
             previous_pid = event.previous.pid if isinstance(event, Restarted) else None
             _print_event(
-                kind, _named(event.server), event.at, args.json, label, previous_pid=previous_pid
+                kind,
+                named_without_probe(event.server),
+                event.at,
+                args.json,
+                label,
+                previous_pid=previous_pid,
             )
         previous = current
 
@@ -224,24 +217,6 @@ def _watch_loop(engine: Engine, args: argparse.Namespace, stop: threading.Event)
 def _visible(snapshot: Snapshot, settings: Config, include_all: bool) -> Snapshot:
     servers = _shown(snapshot.servers, settings, include_all)
     return Snapshot(servers, snapshot.method, snapshot.taken)
-
-
-def _named(server: Server) -> Server:
-    """The server with what needs no probe filled in: its kind and its project."""
-    from tray.identify.project import project_name
-    from tray.programs import kind_of
-
-    proc = server.process
-    if proc is None:
-        return server
-    try:
-        project = project_name(proc.cwd)
-    except Exception:  # an unreadable directory leaves the project unknown
-        project = None
-    identity = dataclasses.replace(
-        server.identity, kind=kind_of(proc.name, proc.cmdline), project=project
-    )
-    return dataclasses.replace(server, identity=identity)
 
 
 def _print_event(

@@ -55,3 +55,20 @@ def _identify(server: Server, settings: Config, deadline: float) -> Identity:
 def _started(server: Server) -> float:
     """The newest process is probed first: a server just started is the likeliest wanted."""
     return server.process.started or 0.0 if server.process else 0.0
+
+
+def named_without_probe(server: Server) -> Server:
+    """The server with what needs no probe filled in: its kind and its project."""
+    from tray.identify import project_of
+    from tray.programs import kind_of
+
+    proc = server.process
+    if proc is None:
+        return server
+    kind = kind_of(proc.name, proc.cmdline)
+    try:
+        project = project_of(kind, proc.cwd)
+    except Exception:  # an unreadable directory leaves the project unknown
+        project = None
+    identity = dataclasses.replace(server.identity, kind=kind, project=project)
+    return dataclasses.replace(server, identity=identity)

@@ -52,6 +52,11 @@ class Gone:
     restarts: int = 0
     """As `Entry.restarts`."""
 
+    @property
+    def first_key(self) -> Key:
+        """As `Entry.first_key`."""
+        return self.origin or self.server.key
+
 
 @dataclass(frozen=True, slots=True)
 class AppState:

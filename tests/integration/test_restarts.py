@@ -51,6 +51,7 @@ def test_watch_json_says_restarted_for_a_reloader_and_opened_once(tmp_path: Path
     assert len(set(pids)) == 3
     assert mine[2]["previous_pid"] == pids[1] and mine[4]["previous_pid"] == pids[3]
     assert all(e["server"]["cwd"] == str(tmp_path) for e in mine)
+    assert mine[0]["server"]["project"] == tmp_path.name  # known without a probe
 
 
 def test_the_tray_keeps_one_entry_for_a_restarting_server_and_announces_it_once(

@@ -28,6 +28,7 @@ __all__ = [
     "jupyter_url",
     "kind_of",
     "project_name",
+    "project_of",
 ]
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def identify(
     cmdline, cwd = (process.cmdline, process.cwd) if process else ((), None)
     me = real_uid() if uid is _ME else uid if isinstance(uid, int) else None
     kind = _attempt("the kind", server, lambda: kind_of(server.name, cmdline), None)
-    project = _attempt("the project", server, lambda: _project(kind, cwd), None)
+    project = _attempt("the project", server, lambda: project_of(kind, cwd), None)
     allowed = manners.may_probe(server, kind, config, me, real_user())
     url = _attempt("the Jupyter URL", server, lambda: _jupyter(server, kind), None)
     probed = _attempt("the probe", server, lambda: _probe(server, allowed, budget, url), Identity())
@@ -60,7 +61,7 @@ def identify(
     return identity
 
 
-def _project(kind: str | None, cwd: str | None) -> str | None:
+def project_of(kind: str | None, cwd: str | None) -> str | None:
     """The project a server runs in; databases and daemons have none (postgres runs in its data
     directory, whose name says nothing)."""
     program = by_kind(kind)
