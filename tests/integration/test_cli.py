@@ -182,7 +182,7 @@ def test_list_fits_columns_and_a_closed_pipe_is_no_error(tmp_path: Path) -> None
     with http_server(deep) as (_proc, port):
         narrow = subprocess.run(
             [*PORTTRAY, "list"], capture_output=True, text=True, timeout=60, check=False,
-            env={**os.environ, "COLUMNS": "80"}, cwd=deep,
+            env={**os.environ, "COLUMNS": "80"},
         )  # fmt: skip
         wide = run("list", "--wide")
         head = subprocess.run(
