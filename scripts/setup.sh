@@ -12,6 +12,7 @@ runtime_pkgs=(
 test_pkgs=(
   xvfb xdotool trayer dunst dbus dbus-x11 x11-utils imagemagick chromium libnotify-bin
   redis-server memcached
+  docker.io busybox-static iproute2
 )
 
 pkgs=("${runtime_pkgs[@]}")

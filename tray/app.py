@@ -19,9 +19,10 @@ from tray import autostart, config, icons, menu, stopping, users
 from tray.backend import Backend, BackendError, choose, load_pystray, ui_caller
 from tray.browser import open_url
 from tray.clipboard import Clipboard
+from tray.containers import Containers, EngineError
 from tray.discover import open_engine
 from tray.instance import InstanceLock
-from tray.model import Identity, Server
+from tray.model import Container, Identity, Server
 from tray.monitor import Hooks, Monitor, SetAutostart, SetPaused, StillRunning
 from tray.notify import Notifier
 from tray.policy import note_for
@@ -99,6 +100,7 @@ class App:
         self._notifier = Notifier(fallback=self._fallback_notify, icon=_notification_icon())
         self._clipboard = Clipboard(on_error=self.report, use_gtk=backend.glib)
         hooks = Hooks(self._on_state, self._on_notes, self._open_server, self.report)
+        self._containers = Containers()
         self.monitor = Monitor(
             open_engine(method),
             hooks,
@@ -106,6 +108,7 @@ class App:
             interval=interval,
             identify=self._identify,
             watcher=watcher,
+            containers=self._containers,
         )
         self._stopping = threading.Event()
 
@@ -238,6 +241,9 @@ class App:
 
     def _stop(self, key: tuple[int, int | None], *, force: bool) -> None:
         entry = self.monitor.state.find(key)
+        if entry is not None and entry.server.container is not None:
+            self._stop_container(entry.server.container)
+            return
         if entry is None or entry.server.pid is None:
             return
         pid = entry.server.pid
@@ -252,6 +258,18 @@ class App:
             timer.name = "porttray-stop-check"
             timer.daemon = True
             timer.start()
+
+    def _stop_container(self, box: Container) -> None:
+        """Ask the engine to stop the container, off the UI thread: it answers only once the
+        container has stopped, after the container's own stop timeout."""
+
+        def run() -> None:
+            try:
+                logger.info("container %s: %s", box.name, self._containers.stop(box))
+            except EngineError as exc:
+                self.report(f"did not stop container {box.name}: {exc}")
+
+        threading.Thread(target=run, name="porttray-stop-container", daemon=True).start()
 
     def _check_stopped(self, key: tuple[int, int | None], pid: int, started: float | None) -> None:
         if stopping.alive(pid, started):

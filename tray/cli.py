@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from tray import __version__, autostart, config, restarts, rules, terminal, users
 from tray.config import Config
+from tray.containers import Containers
 from tray.diff import diff
 from tray.discover import Engine, open_engine
 from tray.model import Closed, Restarted, Server, Snapshot
@@ -24,6 +25,8 @@ from tray.probes import identify_all, named_without_probe
 from tray.report import event_line, iso, server_json, table
 
 logger = logging.getLogger("tray")
+CONTAINER_WAIT = 1.0
+"""Seconds `watch` holds back a new container proxy's `opened` line while the engine names it."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,22 +36,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"porttray: {message} (see porttray --help)\n")
 
 
-def _interval(text: str) -> float:
+def _seconds(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0.05 <= value <= 3600:
+
+
+def _interval(text: str) -> float:
+    if not 0.05 <= (value := _seconds(text)) <= 3600:
         raise argparse.ArgumentTypeError(f"interval must be between 0.05 and 3600 s, got {text}")
     return value
 
 
 def _wait(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 <= value <= 600:
+    if not 0 <= (value := _seconds(text)) <= 600:
         raise argparse.ArgumentTypeError(f"--wait must be between 0 and 600 s, got {text}")
     return value
 
@@ -134,9 +136,12 @@ def _list(args: argparse.Namespace) -> int:
     settings = _settings()
     engine = open_engine(args.method)
     try:
-        servers = _shown(engine.scan().servers, settings, args.all)
+        scanned = engine.scan().servers
     finally:
         engine.close()
+    boxes = Containers()
+    boxes.refresh()  # one question to the container engine, a second at the most
+    servers = _shown(boxes.attach(scanned), settings, args.all)
     servers = identify_all(servers, settings, wait=args.wait)
     try:
         _print_list(servers, settings, args)
@@ -168,50 +173,63 @@ def _watch(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     engine = open_engine(args.method)
+    boxes = Containers()
     try:
-        _watch_loop(engine, args, stop)
+        _watch_loop(engine, boxes, args, stop)
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away: end quietly
     finally:
         engine.close()
+        boxes.close()
     return 0
 
 
-def _watch_loop(engine: Engine, args: argparse.Namespace, stop: threading.Event) -> None:
+def _watch_loop(
+    engine: Engine, boxes: Containers, args: argparse.Namespace, stop: threading.Event
+) -> None:
     settings = _settings()
-    scan = engine.scan()
+    boxes.refresh()  # so the first events already name their containers
+    boxes.start()
+    scan = _with_containers(engine.scan(), boxes)
     previous = _visible(scan, settings, args.all)
     scanned = scan.servers
     logger.info("watching with %s every %.2f s", engine.method, args.interval)
     deadline = time.monotonic()
     recent: list[tuple[Server, float]] = []
+    held: float | None = None
     while True:
         deadline += args.interval
         if stop.wait(max(0.0, deadline - time.monotonic())):
             return
         if time.monotonic() - deadline > args.interval:
             deadline = time.monotonic()  # after a suspend, resume the schedule from now
-        scan = engine.scan()
+        scan = _with_containers(engine.scan(), boxes)
         if scan.servers is scanned:
-            continue  # the very same listeners as last time: nothing can have changed
-        scanned = scan.servers
+            continue  # the very same listeners and containers: nothing can have changed
         current = _visible(scan, settings, args.all)
+        if boxes.pending(current.servers, previous.by_key()):
+            held = held or time.monotonic()
+            if time.monotonic() - held < CONTAINER_WAIT:
+                continue  # a new proxy: give the engine a moment to name its container
+        held = None
+        scanned = scan.servers
         recent = [(s, at) for s, at in recent if current.taken - at <= restarts.WINDOW]
         for event in restarts.merge(diff(previous, current), recent):
             if isinstance(event, Closed):
                 recent.append((event.server, event.at))
             kind = type(event).__name__.lower()
             label = rules.label_of(settings, event.server)
-            previous_pid = event.previous.pid if isinstance(event, Restarted) else None
-            _print_event(
-                kind,
-                named_without_probe(event.server),
-                event.at,
-                args.json,
-                label,
-                previous_pid=previous_pid,
-            )
+            before = event.previous.pid if isinstance(event, Restarted) else None
+            server = named_without_probe(event.server)
+            _print_event(kind, server, event.at, args.json, label, previous_pid=before)
         previous = current
+
+
+def _with_containers(snapshot: Snapshot, boxes: Containers) -> Snapshot:
+    servers = boxes.attach(snapshot.servers)
+    if servers is snapshot.servers:
+        return snapshot
+    return Snapshot(servers, snapshot.method, snapshot.taken)
 
 
 def _visible(snapshot: Snapshot, settings: Config, include_all: bool) -> Snapshot:

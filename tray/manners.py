@@ -5,7 +5,8 @@ brokers, mail and shell daemons log that as an attack or a protocol error, and a
 server is none of porttray's business. So a server is never probed when:
 
 - it listens on a well-known port of a protocol other than HTTP (`programs.QUIET_PORTS`), whatever
-  process holds it;
+  process holds it; a container's published port is probed as `containers.mapping` allows (by its
+  image and inner port), whoever holds the socket;
 - its socket belongs to another uid, or its owner cannot be seen at all, unless the settings say
   `probe_others = true`;
 - its program is one the table marks as never probed, or, when the `no_probe` setting is given, its
@@ -38,6 +39,10 @@ def may_probe(
     """Whether a request may be sent to the server (see the module's rules)."""
     if server.host is None or server.port in QUIET_PORTS:
         return False
+    if server.container is not None:  # the user's, whoever holds the socket (docker-proxy: root)
+        from tray.containers.mapping import probe_allowed  # pure, but its package is not
+
+        return probe_allowed(server.container)
     if not config.probe_others and (theirs(server, uid, user) or unseen(server)):
         return False
     if config.no_probe is not None:

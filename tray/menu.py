@@ -114,7 +114,11 @@ def manage_items(server: Server, user: str | None, stopping: bool) -> tuple[Item
     if proc is not None and proc.cmdline:
         items.append(Item("Copy command line", Action("copy", valid(shlex.join(proc.cmdline)))))
     items.append(Item(f"Hide port {server.port}", Action("hide", server=server.key)))
-    if user is not None and proc is not None and proc.user == user and (server.pid or 0) > 1:
+    if server.container is not None:  # stopped through the engine: its proxy is never signalled
+        confirm = f"Yes, stop container {printable(server.container.name, 64)}"
+        stop = Item(confirm, Action("stop", server=server.key))
+        items.append(Item("Stop server", children=(stop,)))
+    elif user is not None and proc is not None and proc.user == user and (server.pid or 0) > 1:
         confirm = f"Yes, stop {printable(server.name, 64) or 'process'} (pid {server.pid})"
         items.append(
             Item("Stop server", children=(Item(confirm, Action("stop", server=server.key)),))

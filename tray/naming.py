@@ -18,15 +18,35 @@ def runner(server: Server) -> str | None:
     return server.identity.kind or server.name
 
 
+def container_label(server: Server) -> str | None:
+    """The container behind the server: "acme-web (shop/web)" for Compose, else its name."""
+    box = server.container
+    if box is None:
+        return None
+    if box.project and box.service:
+        return f"{box.name} ({box.project}/{box.service})"
+    return box.name
+
+
+def project(server: Server) -> str | None:
+    """The server's project: its Compose project for a container (whose proxy's folder says
+    nothing), else the one its process runs in."""
+    box = server.container
+    return box.project if box is not None else server.identity.project
+
+
 def describe(server: Server, title_limit: int = TITLE_LIMIT) -> str:
     """The name of a server without its port ("Acme Shop — acme-web", "node — shop", "?"),
     made printable: every part of it comes from outside porttray."""
     ident = server.identity
     title = printable(ident.title, title_limit) or None
-    project = printable(ident.project, 64) or None
+    boxed = printable(container_label(server), 96) or None
+    if boxed is not None:
+        return f"{title} — {boxed}" if title else boxed
+    named = printable(ident.project, 64) or None
     run = printable(runner(server), 64) or None
-    first = title or run or project or "unknown process"
-    second = project if project != first else None
+    first = title or run or named or "unknown process"
+    second = named if named != first else None
     if title and second is None:
         second = run
     return f"{first} — {second}" if second and second != first else first

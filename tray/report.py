@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from tray import fit
-from tray.model import Identity, Server
-from tray.naming import address, describe
+from tray.model import Container, Identity, Server
+from tray.naming import address, container_label, describe, project
 from tray.text import printable, valid
 
 JsonObject = dict[str, object]
@@ -39,9 +39,10 @@ def server_json(server: Server, label: str | None = None) -> JsonObject:
             "started": iso(proc.started) if proc else None,
             "protocol": ident.protocol,
             "title": ident.title,
-            "project": ident.project,
+            "project": project(server),
             "kind": ident.kind,
             "label": label,
+            "container": container_json(server.container),
         }
     )
 
@@ -61,6 +62,21 @@ def _fix(value: object) -> object:
     if isinstance(value, dict):
         return {k: _fix(v) for k, v in value.items()}
     return value
+
+
+def container_json(box: Container | None) -> JsonObject | None:
+    """The `container` member of a server's JSON: null for servers not in a container."""
+    if box is None:
+        return None
+    return {
+        "id": box.id,
+        "name": box.name,
+        "image": box.image,
+        "project": box.project,
+        "service": box.service,
+        "health": box.health,
+        "port": box.port,
+    }
 
 
 def table(
@@ -95,7 +111,8 @@ _SHRINK = (
 
 def _row(server: Server, label: str | None, home: str | None, probed: bool) -> tuple[str, ...]:
     proc = server.process
-    name = describe(server, title_limit=200) if _known(server.identity) else ""  # fit cuts it
+    known = _known(server.identity) or server.container is not None
+    name = describe(server, title_limit=200) if known else ""  # fit cuts it
     if probed and server.identity.protocol is None and server.loopback:
         name = f"starting ({name})" if name else "starting"
     return (
@@ -118,7 +135,8 @@ def _known(identity: Identity) -> bool:
 def event_line(kind: str, server: Server, at: float) -> str:
     """One human line for `watch`."""
     proc = server.process
-    who = printable(proc.name if proc else None, 64) or "unknown process"
+    who = printable(container_label(server) or (proc.name if proc else None), 96)
+    who = who or "unknown process"
     pid = f" (pid {server.pid})" if server.pid is not None else ""
     exposed = "  ⚠ exposed" if server.exposed else ""
     stamp = dt.datetime.fromtimestamp(at).strftime("%H:%M:%S")

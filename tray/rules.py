@@ -36,7 +36,7 @@ def on_open(config: Config, server: Server) -> OnOpen:
 
 def is_system(server: Server, user: str, uid: int | None = None) -> bool:
     """A system daemon, or another uid's socket (another user's process where uids are unknown)."""
-    if getattr(server, "container", None) is not None or server.name == "docker-proxy":
+    if server.container is not None or server.name == "docker-proxy":
         return False
     if server.name in SYSTEM_NAMES:
         return True
