@@ -15,6 +15,7 @@ test_pkgs=(
   python3-dev gcc pkg-config libgirepository1.0-dev libcairo2-dev
   gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 xclip
   xvfb xdotool trayer dunst dbus dbus-x11 x11-utils imagemagick chromium libnotify-bin
+  redis-server memcached
   docker.io busybox-static iproute2
 )
 

@@ -8,7 +8,6 @@ its pool; desktop-notifier runs its own asyncio loop. Quit stops them all within
 from __future__ import annotations
 
 import functools
-import getpass
 import logging
 import signal
 import sys
@@ -17,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tray import autostart, config, icons, menu, stopping
+from tray import autostart, config, icons, menu, stopping, users
 from tray.backend import Backend, BackendError, choose, load_pystray, ui_caller
 from tray.browser import open_url
 from tray.clipboard import Clipboard
@@ -105,7 +104,7 @@ class App:
     ) -> None:
         self._pystray = pystray
         self._backend = backend
-        self._user = getpass.getuser()
+        self._user = users.real_user()
         self._settings_path = settings_path
         self._autostart = autostart.for_platform()
         watcher = config.ConfigWatcher(settings_path)
@@ -217,7 +216,7 @@ class App:
             self.icon.title = _title(drawn[0])
 
     def _on_notes(self, servers: tuple[Server, ...]) -> None:
-        note = note_for(servers)
+        note = note_for(servers, address=self.monitor.state.config.address)
         url = note.url
         if url is None:
             self._notifier.notify(note.title, note.body)
@@ -238,7 +237,8 @@ class App:
             self._open_server(newest.server)
 
     def _open_server(self, server: Server) -> None:
-        open_url(note_for((server,)).url or server.url, self.report)
+        note = note_for((server,), address=self.monitor.state.config.address)
+        open_url(note.url or server.url, self.report)
 
     # clicks
 
@@ -314,12 +314,10 @@ class App:
             self.monitor.send(StillRunning(key))
 
     def _identify(self, server: Server) -> Identity:
-        """Runs on a probe worker: what the server is, honouring the no_probe setting."""
-        from tray.identify import NO_PROBE_DEFAULT, identify
+        """Runs on a probe worker: what the server is, honouring the probe settings."""
+        from tray.identify import identify
 
-        names = self.monitor.state.config.no_probe
-        no_probe = frozenset(names) if names is not None else NO_PROBE_DEFAULT
-        return identify(server, no_probe=no_probe)
+        return identify(server, config=self.monitor.state.config)
 
     def report(self, message: str) -> None:
         """Tell the user something went wrong, without stopping anything."""

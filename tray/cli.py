@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -15,13 +15,13 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from tray import __version__, autostart, config, rules
+from tray import __version__, autostart, config, restarts, rules, terminal, users
 from tray.config import Config
 from tray.containers import Containers
 from tray.diff import diff
 from tray.discover import Engine, open_engine
-from tray.model import Closed, Server, Snapshot
-from tray.probes import identify_all
+from tray.model import Closed, Restarted, Server, Snapshot
+from tray.probes import identify_all, named_without_probe
 from tray.report import event_line, iso, server_json, table
 
 logger = logging.getLogger("tray")
@@ -36,13 +36,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"porttray: {message} (see porttray --help)\n")
 
 
-def _interval(text: str) -> float:
+def _seconds(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0.05 <= value <= 3600:
+
+
+def _interval(text: str) -> float:
+    if not 0.05 <= (value := _seconds(text)) <= 3600:
         raise argparse.ArgumentTypeError(f"interval must be between 0.05 and 3600 s, got {text}")
+    return value
+
+
+def _wait(text: str) -> float:
+    if not 0 <= (value := _seconds(text)) <= 600:
+        raise argparse.ArgumentTypeError(f"--wait must be between 0 and 600 s, got {text}")
     return value
 
 
@@ -64,6 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd = sub.add_parser("list", help="print the local servers and exit")
     list_cmd.add_argument("--json", action="store_true", help="print a JSON array")
     list_cmd.add_argument("--all", action="store_true", help="include servers not on loopback")
+    list_cmd.add_argument(
+        "--wide",
+        action="store_true",
+        help="print every column in full (no fitting to the terminal)",
+    )
+    list_cmd.add_argument(
+        "--wait",
+        type=_wait,
+        default=None,
+        metavar="SECONDS",
+        help="wait up to SECONDS for servers still starting to answer (default: about 1.5)",
+    )
 
     watch = sub.add_parser("watch", help="print servers as they open and close")
     watch.add_argument("--json", action="store_true", help="print JSON Lines")
@@ -107,8 +128,8 @@ def _settings() -> Config:
 def _shown(servers: tuple[Server, ...], settings: Config, include_all: bool) -> tuple[Server, ...]:
     if include_all:
         return servers
-    me = getpass.getuser()
-    return tuple(s for s in servers if rules.shown(settings, s, me))
+    me, uid = users.real_user(), users.real_uid()
+    return tuple(s for s in servers if rules.shown(settings, s, me, uid))
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -121,15 +142,26 @@ def _list(args: argparse.Namespace) -> int:
     boxes = Containers()
     boxes.refresh()  # one question to the container engine, a second at the most
     servers = _shown(boxes.attach(scanned), settings, args.all)
-    servers = identify_all(servers, settings)
+    servers = identify_all(servers, settings, wait=args.wait)
+    try:
+        _print_list(servers, settings, args)
+    except BrokenPipeError:  # `porttray list --json | head -1`: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit cannot fail again
+    return 0
+
+
+def _print_list(servers: tuple[Server, ...], settings: Config, args: argparse.Namespace) -> None:
     if args.json:
-        print(json.dumps([server_json(s, rules.label_of(settings, s)) for s in servers], indent=2))
+        objs = [server_json(s, rules.label_of(settings, s)) for s in servers]
+        print(json.dumps(objs, indent=2), flush=True)
     elif servers:
         labels = {s.key: label for s in servers if (label := rules.label_of(settings, s))}
-        print(table(servers, labels))
+        width = terminal.table_width(wide=args.wide)
+        home = None if args.wide else os.path.expanduser("~")
+        print(table(servers, labels, width=width, home=home, probed=True), flush=True)
     else:
-        print("No local servers are listening.")
-    return 0
+        print("No local servers are listening.", flush=True)
 
 
 def _watch(args: argparse.Namespace) -> int:
@@ -163,6 +195,7 @@ def _watch_loop(
     scanned = scan.servers
     logger.info("watching with %s every %.2f s", engine.method, args.interval)
     deadline = time.monotonic()
+    recent: list[tuple[Server, float]] = []
     held: float | None = None
     while True:
         deadline += args.interval
@@ -180,10 +213,15 @@ def _watch_loop(
                 continue  # a new proxy: give the engine a moment to name its container
         held = None
         scanned = scan.servers
-        for event in diff(previous, current):
-            kind = "closed" if isinstance(event, Closed) else "opened"
+        recent = [(s, at) for s, at in recent if current.taken - at <= restarts.WINDOW]
+        for event in restarts.merge(diff(previous, current), recent):
+            if isinstance(event, Closed):
+                recent.append((event.server, event.at))
+            kind = type(event).__name__.lower()
             label = rules.label_of(settings, event.server)
-            _print_event(kind, event.server, event.at, args.json, label)
+            before = event.previous.pid if isinstance(event, Restarted) else None
+            server = named_without_probe(event.server)
+            _print_event(kind, server, event.at, args.json, label, previous_pid=before)
         previous = current
 
 
@@ -199,9 +237,23 @@ def _visible(snapshot: Snapshot, settings: Config, include_all: bool) -> Snapsho
     return Snapshot(servers, snapshot.method, snapshot.taken)
 
 
-def _print_event(kind: str, server: Server, at: float, as_json: bool, label: str | None) -> None:
+def _print_event(
+    kind: str,
+    server: Server,
+    at: float,
+    as_json: bool,
+    label: str | None,
+    *,
+    previous_pid: int | None = None,
+) -> None:
     if as_json:
-        obj = {"event": kind, "at": iso(at), "server": server_json(server, label)}
+        obj: dict[str, object] = {
+            "event": kind,
+            "at": iso(at),
+            "server": server_json(server, label),
+        }
+        if kind == "restarted":
+            obj["previous_pid"] = previous_pid
         line = json.dumps(obj)
     else:
         line = event_line(kind, server, at)

@@ -16,6 +16,7 @@ from tray.model import Server
 from tray.naming import address, describe, label, open_url, speaks_http, url_host
 from tray.rules import label_of
 from tray.state import AppState, Entry, Gone, Key
+from tray.text import printable, valid
 
 MENU_LIMIT = 25
 """Servers shown at the top level; the rest go under "More"."""
@@ -63,7 +64,8 @@ SEPARATOR = Item("-")
 
 def server_key(entry: Entry | Gone) -> str:
     """The server part of a menu key: the one place that says which entries are "the same"."""
-    return f"{entry.server.port}:{entry.server.pid or 0}"
+    port, pid = entry.first_key  # a restarted server keeps the key of its first start
+    return f"{port}:{pid or 0}"
 
 
 def _sep(key: str) -> Item:
@@ -79,9 +81,12 @@ def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) 
         host = url_host(server, state.config.address)
         key = server_key(e)
         item = server_item(server, host, label_of(state.config, server), key=key)
+        label = item.label
+        if user is not None and server.owner and server.owner != user:  # someone else's
+            label = f"{label}  ({printable(server.owner, 32)})"
         manage = manage_items(server, user, server.key in state.stopping, key=key)
         children = (*item.children, _sep(f"{key}/sep"), *manage)
-        return Item(item.label, children=children, key=item.key)
+        return Item(label, children=children, key=item.key)
 
     if not state.entries:
         items.append(Item("No local servers", enabled=False, key="none"))
@@ -136,16 +141,16 @@ def manage_items(
         pid = Action("copy", str(server.pid))
         items.append(Item(f"Copy PID ({server.pid})", pid, key=f"{key}/copy-pid"))
     if proc is not None and proc.cmdline:
-        cmdline = Action("copy", shlex.join(proc.cmdline))
+        cmdline = Action("copy", valid(shlex.join(proc.cmdline)))
         items.append(Item("Copy command line", cmdline, key=f"{key}/copy-cmdline"))
     hide = Action("hide", server=server.key)
     items.append(Item(f"Hide port {server.port}", hide, key=f"{key}/hide"))
     if server.container is not None:  # stopped through the engine: its proxy is never signalled
-        confirm = f"Yes, stop container {server.container.name}"
+        confirm = f"Yes, stop container {printable(server.container.name, 64)}"
         yes = Item(confirm, Action("stop", server=server.key), key=f"{key}/stop-confirm")
         items.append(Item("Stop server", children=(yes,), key=f"{key}/stop"))
     elif user is not None and proc is not None and proc.user == user and (server.pid or 0) > 1:
-        confirm = f"Yes, stop {server.name or 'process'} (pid {server.pid})"
+        confirm = f"Yes, stop {printable(server.name, 64) or 'process'} (pid {server.pid})"
         yes = Item(confirm, Action("stop", server=server.key), key=f"{key}/stop-confirm")
         items.append(Item("Stop server", children=(yes,), key=f"{key}/stop"))
         if stopping:

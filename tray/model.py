@@ -110,6 +110,10 @@ class Server:
     """What the server is (filled in after probing)."""
     container: Container | None = None
     """The container whose published port this is, when a container engine says so."""
+    uid: int | None = None
+    """The socket's owner uid as the kernel reports it (None when the backend cannot tell)."""
+    owner: str | None = None
+    """The login name of `uid`, or else of the owning process (None when unknown)."""
 
     @property
     def key(self) -> tuple[int, int | None]:
@@ -178,7 +182,19 @@ class Closed:
     """When it was seen gone, in seconds since the epoch."""
 
 
-Event = Opened | Closed
+@dataclass(frozen=True, slots=True)
+class Restarted:
+    """A server came back: the same program reopened its port from a new process."""
+
+    server: Server
+    """The server as it is now (its new pid)."""
+    previous: Server
+    """The server as it was last seen before the restart."""
+    at: float
+    """When it was seen back, in seconds since the epoch."""
+
+
+Event = Opened | Closed | Restarted
 
 
 def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

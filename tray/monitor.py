@@ -13,7 +13,6 @@ and is reported once.
 from __future__ import annotations
 
 import functools
-import getpass
 import logging
 import math
 import queue
@@ -23,12 +22,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from tray import policy, rules
+from tray import policy, restarts, rules, users
 from tray.config import Config, ConfigWatcher
 from tray.containers import Containers
 from tray.diff import diff
 from tray.discover import Engine
-from tray.model import Event, Identity, Opened, Server, Snapshot
+from tray.model import Event, Identity, Opened, Restarted, Server, Snapshot
 from tray.probing import ProbePlan
 from tray.state import (
     AppState,
@@ -135,7 +134,8 @@ class Monitor:
         self._fixed_interval = interval
         self._identify = identify
         self._watcher = watcher
-        self._user = getpass.getuser()
+        self._user = users.real_user()
+        self._uid = users.real_uid()
         self._inbox: queue.Queue[Message] = queue.Queue()
         self._plan = ProbePlan()
         self._probes = ThreadPoolExecutor(self._plan.workers, thread_name_prefix="porttray-probe")
@@ -214,7 +214,7 @@ class Monitor:
         return upcoming if upcoming > now else now + self.interval
 
     def _shown(self, server: Server) -> bool:
-        return rules.shown(self.state.config, server, self._user)
+        return rules.shown(self.state.config, server, self._user, self._uid)
 
     def _poll(self) -> None:
         scan = self._engine.scan()
@@ -227,13 +227,16 @@ class Monitor:
         shown = tuple(s for s in servers if self._shown(s))
         snapshot = Snapshot(shown, scan.method, scan.taken)
         first = self._snapshot is None
-        events = diff(self._snapshot, snapshot)
+        recent = [(g.server, g.until) for g in self.state.recent]
+        events = restarts.merge(diff(self._snapshot, snapshot), recent)
         self._snapshot = snapshot
         self._publish(apply_events(self.state, shown, events))
         self._route(events)
-        opened = tuple(e.server for e in events if isinstance(e, Opened))
+        opened = tuple(e.server for e in events if isinstance(e, Opened | Restarted))
         for event in events:
-            if not isinstance(event, Opened):
+            if isinstance(event, Restarted):
+                self._plan.forget(event.previous.key)
+            elif not isinstance(event, Opened):
                 self._plan.forget(event.server.key)
         self._probe_unnamed(shown if first else opened)
 

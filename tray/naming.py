@@ -8,6 +8,7 @@ a second part adds what the first leaves out, so `:5173  Acme Shop — acme-web`
 from __future__ import annotations
 
 from tray.model import Server, http_url
+from tray.text import printable
 
 TITLE_LIMIT = 48
 
@@ -34,24 +35,27 @@ def project(server: Server) -> str | None:
     return box.project if box is not None else server.identity.project
 
 
-def describe(server: Server) -> str:
-    """The name of a server without its port ("Acme Shop — acme-web", "node — shop", "?")."""
+def describe(server: Server, title_limit: int = TITLE_LIMIT) -> str:
+    """The name of a server without its port ("Acme Shop — acme-web", "node — shop", "?"),
+    made printable: every part of it comes from outside porttray."""
     ident = server.identity
-    title = _cut(ident.title) if ident.title else None
-    boxed = container_label(server)
+    title = printable(ident.title, title_limit) or None
+    boxed = printable(container_label(server), 96) or None
     if boxed is not None:
         return f"{title} — {boxed}" if title else boxed
-    first = title or runner(server) or ident.project or "unknown process"
-    second = ident.project if ident.project != first else None
+    named = printable(ident.project, 64) or None
+    run = printable(runner(server), 64) or None
+    first = title or run or named or "unknown process"
+    second = named if named != first else None
     if title and second is None:
-        second = runner(server)
+        second = run
     return f"{first} — {second}" if second and second != first else first
 
 
 def label(server: Server, custom: str | None = None) -> str:
     """The menu label of a server: port, name (the user's, if given), and ⚠ when it is exposed."""
     warning = "  ⚠" if server.exposed else ""
-    return f":{server.port}  {custom or describe(server)}{warning}"
+    return f":{server.port}  {printable(custom, 80) or describe(server)}{warning}"
 
 
 def url_host(server: Server, setting: str) -> str | None:
@@ -81,7 +85,3 @@ def address(server: Server, host: str | None = None) -> str:
 def speaks_http(server: Server) -> bool:
     """Whether a browser can open it: true until a probe says otherwise."""
     return server.identity.protocol != "other"
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= TITLE_LIMIT else text[: TITLE_LIMIT - 1].rstrip() + "…"

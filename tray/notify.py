@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tray.text import lines, markup, printable
+
 logger = logging.getLogger(__name__)
 
 Fallback = Callable[[str, str], None]
@@ -64,6 +66,8 @@ class Notifier:
         self._native_caps: frozenset[Capability] | None = None
         self._available: bool | None = None
         self._one_at_a_time = asyncio.Lock()
+        self._markup: bool | None = None
+        """Whether the connected notification server reads bodies as markup (None: not asked)."""
 
     @property
     def capabilities(self) -> frozenset[Capability]:
@@ -158,6 +162,8 @@ class Notifier:
             await self._drop()
             self._unavailable("this platform has no notification service")
             return None
+        if self._markup is None:
+            self._markup = await self._reads_markup()
         self._native_caps = frozenset(
             {Capability.DELIVER}
             | ({Capability.BUTTONS} if Native.BUTTONS in server else set())
@@ -165,6 +171,20 @@ class Notifier:
         )
         self._now_available()
         return server
+
+    async def _reads_markup(self) -> bool:
+        """Whether the D-Bus notification server reports "body-markup" (desktop-notifier keeps
+        the raw capability list to itself, so its proxy is asked directly). Elsewhere: False."""
+        interface = getattr(getattr(self._native, "_backend", None), "interface", None)
+        ask = getattr(interface, "call_get_capabilities", None)
+        if ask is None:
+            return False
+        try:
+            caps = await asyncio.wait_for(ask(), self._timeout)
+        except Exception:
+            logger.debug("asking the notification server for body-markup failed", exc_info=True)
+            return False
+        return "body-markup" in caps
 
     async def _send(
         self,
@@ -182,6 +202,9 @@ class Notifier:
         if button is not None and Native.BUTTONS in server:
             buttons = (Button(title=button[0], on_pressed=_guarded(button[1])),)
         clicked = _guarded(on_click) if on_click and Native.ON_CLICKED in server else None
+        title, body = printable(title), lines(body)
+        if self._markup:
+            body = markup(body)
         try:
             await asyncio.wait_for(
                 self._native.send(
@@ -200,6 +223,7 @@ class Notifier:
         desktop-notifier 6 keeps its D-Bus connection in `_backend.bus` and never closes it.
         """
         native, self._native, self._native_caps = self._native, None, None
+        self._markup = None
         bus = getattr(getattr(native, "_backend", None), "bus", None)
         if bus is not None and getattr(bus, "connected", False):
             bus.disconnect()
@@ -229,7 +253,7 @@ class Notifier:
         if self._fallback is None:
             return
         try:
-            self._fallback(title, body)
+            self._fallback(printable(title), lines(body))
         except Exception:
             logger.debug("The fallback notification failed too", exc_info=True)
 

@@ -208,10 +208,13 @@ def _text(value: object) -> str | None:
 
 
 def cut_cmdline(args: list[str], limit: int = CMDLINE_LIMIT) -> tuple[str, ...]:
-    """The first arguments of a command line, at most `limit` characters in all."""
+    """The first arguments of a command line, at most `limit` characters in all. Empty entries
+    are dropped: Next.js rewrites its title to `next-server (vX)` and leaves dozens of them."""
     kept: list[str] = []
     total = 0
     for arg in args:
+        if not arg:
+            continue
         if total + len(arg) > limit:
             kept.append(arg[: max(0, limit - total)] + "…")
             break

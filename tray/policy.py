@@ -4,6 +4,8 @@
 - Servers that open within about a second of each other become one notification: a batch closes
   `quiet` seconds after its last opening, and is never held longer than `longest`.
 - A server that opens and closes before its batch is due is not announced at all.
+- A restart (`tray.restarts`) is not announced; a server restarting while its batch is pending
+  stays in the batch under its new pid.
 - A due batch waits a little longer (`naming`) for its servers to be identified, so the notification
   can say "Acme Shop" rather than "node".
 - Pause drops what is pending and announces nothing until resumed.
@@ -14,8 +16,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from tray.model import Closed, Event, Opened, Server
-from tray.naming import describe, open_url, speaks_http
+from tray.model import Closed, Event, Opened, Restarted, Server
+from tray.naming import describe, open_url, speaks_http, url_host
 from tray.state import AppState, Key
 
 
@@ -69,6 +71,11 @@ def on_events(policy: Policy, events: list[Event], now: float, paused: bool) -> 
                 batch = Batch((key,), now, now)
             elif key not in batch.keys:
                 batch = Batch((*batch.keys, key), batch.started, now)
+        elif (
+            isinstance(event, Restarted) and batch is not None and event.previous.key in batch.keys
+        ):
+            keys = tuple(key if k == event.previous.key else k for k in batch.keys)
+            batch = Batch(keys, batch.started, batch.last)  # still pending, under its new pid
         elif isinstance(event, Closed) and batch is not None and key in batch.keys:
             keys = tuple(k for k in batch.keys if k != key)
             batch = Batch(keys, batch.started, batch.last) if keys else None
@@ -95,17 +102,24 @@ def take_due(policy: Policy, state: AppState, now: float) -> tuple[Policy, tuple
     return dataclasses.replace(policy, batch=None), servers
 
 
-def note_for(servers: tuple[Server, ...], host: str | None = None) -> Note:
-    """The text of one notification about one or more new servers."""
+def note_for(
+    servers: tuple[Server, ...], host: str | None = None, *, address: str | None = None
+) -> Note:
+    """The text of one notification about one or more new servers. URLs use `host`, or with
+    the `address` setting "localhost" that name for each server it reaches."""
+
+    def url(server: Server) -> str:
+        return open_url(server, host or (url_host(server, address) if address else None))
+
     exposed = [s for s in servers if s.exposed]
     warning = "\n⚠ Reachable from the network" if exposed else ""
     openable = [s for s in servers if speaks_http(s)]
-    url = open_url(openable[0], host) if openable else None
+    link = url(openable[0]) if openable else None
     if len(servers) == 1:
         (server,) = servers
         title = f"New server on :{server.port}"
-        body = f"{describe(server)}\n{open_url(server, host)}{warning}"
-        return Note(title, body, url, "Open in browser")
+        body = f"{describe(server)}\n{url(server)}{warning}"
+        return Note(title, body, link, "Open in browser")
     title = f"{len(servers)} new local servers"
     lines = [f":{s.port}  {describe(s)}{'  ⚠' if s.exposed else ''}" for s in servers[:6]]
     if len(servers) > 6:
@@ -113,4 +127,4 @@ def note_for(servers: tuple[Server, ...], host: str | None = None) -> Note:
     if exposed:
         lines.append("⚠ marks servers reachable from the network")
     button = f"Open :{openable[0].port}" if openable else "Open in browser"
-    return Note(title, "\n".join(lines), url, button)
+    return Note(title, "\n".join(lines), link, button)

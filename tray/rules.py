@@ -1,51 +1,19 @@
 """The user's settings applied to servers: hidden or shown, named, and what opening one does. Pure.
 
 A server is hidden when a rule says `ignore`, or — with `hide_system` on — when its process is a
-well-known system daemon or belongs to another user. Servers whose owner cannot be seen are never
-hidden by `hide_system`: porttray cannot tell whose they are, and dropping them would hide a user's
-own server running in a container.
+system daemon of `tray.programs`' table or its socket belongs to another uid (the kernel says whose
+a socket is even when its process cannot be seen, so a normal user's menu is not full of root's and
+postgres's daemons). A container's published port is the user's, whoever holds the socket (rootful
+Docker's docker-proxy runs as root), so it is never hidden that way. A socket with neither a uid nor
+a visible process is not hidden either: porttray cannot tell whose it is.
 """
 
 from __future__ import annotations
 
 from tray.config import Config, OnOpen, Rule, rule_for
+from tray.manners import theirs
 from tray.model import Server
-
-SYSTEM_DAEMONS = frozenset(
-    {
-        "sshd",
-        "systemd",
-        "systemd-resolve",
-        "systemd-resolved",
-        "cupsd",
-        "cups-browsed",
-        "avahi-daemon",
-        "dnsmasq",
-        "chronyd",
-        "ntpd",
-        "rpcbind",
-        "rpc.statd",
-        "exim4",
-        "master",
-        "smbd",
-        "nmbd",
-        "xrdp",
-        "xrdp-sesman",
-        "containerd",
-        "dockerd",
-        "kdeconnectd",
-        "sddm",
-        "gdm",
-        "lightdm",
-        "colord",
-        "nginx",
-        "apache2",
-        "httpd",
-        "named",
-        "unbound",
-    }
-)
-"""Process names of services a developer did not start and does not want in the menu."""
+from tray.programs import SYSTEM_NAMES
 
 
 def cmdline_text(server: Server) -> str:
@@ -66,27 +34,26 @@ def on_open(config: Config, server: Server) -> OnOpen:
     return "notify" if config.notifications else "silent"
 
 
-def is_system(server: Server, user: str) -> bool:
-    """A well-known system daemon, or another user's process."""
-    proc = server.process
-    if proc is None or server.container is not None:
+def is_system(server: Server, user: str, uid: int | None = None) -> bool:
+    """A system daemon, or another uid's socket (another user's process where uids are unknown)."""
+    if server.container is not None or server.name == "docker-proxy":
         return False
-    if proc.name in SYSTEM_DAEMONS:
+    if server.name in SYSTEM_NAMES:
         return True
-    return proc.user is not None and proc.user != user
+    return theirs(server, uid, user)
 
 
-def hidden(config: Config, server: Server, user: str) -> bool:
+def hidden(config: Config, server: Server, user: str, uid: int | None = None) -> bool:
     """Whether the menu, notifications, list and watch leave this server out."""
     rule = rule_of(config, server)
     if rule is not None:
         return rule.on_open == "ignore"
-    return config.hide_system and is_system(server, user)
+    return config.hide_system and is_system(server, user, uid)
 
 
-def shown(config: Config, server: Server, user: str) -> bool:
+def shown(config: Config, server: Server, user: str, uid: int | None = None) -> bool:
     """Whether the tray and `list`/`watch` show this server: on loopback and not hidden."""
-    return server.loopback and not hidden(config, server, user)
+    return server.loopback and not hidden(config, server, user, uid)
 
 
 def label_of(config: Config, server: Server) -> str | None:

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from tray.config import DEFAULT, Config
-from tray.model import Closed, Event, Identity, Opened, Server
+from tray.model import Closed, Event, Identity, Opened, Restarted, Server
 
 Key = tuple[int, int | None]
 RECENT_LIMIT = 10
@@ -24,7 +24,17 @@ class Entry:
     server: Server
     """The server, with its identity once known."""
     since: float
-    """When porttray first saw it listening (seconds since the epoch)."""
+    """When porttray first saw it listening (seconds since the epoch); kept across restarts."""
+    origin: Key | None = None
+    """The key of the server's first process when it has restarted since (None: not restarted),
+    so what names it for the menu can stay the same across restarts."""
+    restarts: int = 0
+    """How many times it restarted (see `tray.restarts`)."""
+
+    @property
+    def first_key(self) -> Key:
+        """The key of the server's first process: stable across restarts."""
+        return self.origin or self.server.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +47,15 @@ class Gone:
     """When it was first seen."""
     until: float
     """When it was seen gone."""
+    origin: Key | None = None
+    """As `Entry.origin`."""
+    restarts: int = 0
+    """As `Entry.restarts`."""
+
+    @property
+    def first_key(self) -> Key:
+        """As `Entry.first_key`."""
+        return self.origin or self.server.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,23 +91,45 @@ def apply_events(state: AppState, servers: tuple[Server, ...], events: list[Even
     """Fold a new snapshot's visible servers and its events into the state."""
     old = {e.server.key: e for e in state.entries}
     opened_at = {ev.server.key: ev.at for ev in events if isinstance(ev, Opened)}
+    came_back = {ev.server.key: ev.previous.key for ev in events if isinstance(ev, Restarted)}
+    back = _restarted(state, came_back)
     entries = []
     for server in servers:
         previous = old.get(server.key)
-        if previous is None:
-            since = opened_at.get(server.key) or _started(server)
-            entries.append(Entry(server, since))
-        else:
+        if previous is not None:
             known = dataclasses.replace(server, identity=previous.server.identity)
-            entries.append(Entry(known, previous.since))
+            entries.append(dataclasses.replace(previous, server=known))
+        elif server.key in back:
+            first = back[server.key]
+            known = dataclasses.replace(server, identity=first.server.identity)
+            entries.append(Entry(known, first.since, first.first_key, first.restarts + 1))
+        else:
+            entries.append(Entry(server, opened_at.get(server.key) or _started(server)))
     gone = [
-        Gone(old[ev.server.key].server, old[ev.server.key].since, ev.at)
+        Gone(old[k].server, old[k].since, ev.at, old[k].origin, old[k].restarts)
         for ev in events
-        if isinstance(ev, Closed) and ev.server.key in old
+        if isinstance(ev, Closed) and (k := ev.server.key) in old
     ]
-    recent = (*reversed(gone), *state.recent)[:RECENT_LIMIT]
+    left = set(came_back.values())
+    earlier = tuple(g for g in state.recent if g.server.key not in left)
+    recent = (*reversed(gone), *earlier)[:RECENT_LIMIT]
     stopping = state.stopping & {e.server.key for e in entries}
     return dataclasses.replace(state, entries=tuple(entries), recent=recent, stopping=stopping)
+
+
+def _restarted(state: AppState, came_back: dict[Key, Key]) -> dict[Key, Entry]:
+    """For each restarted server's new key, the entry it continues: still listed when the close
+    and the reopen fell in one poll, else rebuilt from "Recently closed"."""
+    listed = {e.server.key: e for e in state.entries}
+    gone = {g.server.key: g for g in state.recent}
+    found: dict[Key, Entry] = {}
+    for new, before in came_back.items():
+        if before in listed:
+            found[new] = listed[before]
+        elif before in gone:
+            g = gone[before]
+            found[new] = Entry(g.server, g.since, g.origin, g.restarts)
+    return found
 
 
 def _started(server: Server) -> float:
@@ -99,7 +140,7 @@ def _started(server: Server) -> float:
 def apply_identity(state: AppState, key: Key, identity: Identity) -> AppState:
     """Attach a probe's result to the server it is about (ignored if that server has gone)."""
     entries = tuple(
-        Entry(dataclasses.replace(e.server, identity=identity), e.since)
+        dataclasses.replace(e, server=dataclasses.replace(e.server, identity=identity))
         if e.server.key == key
         else e
         for e in state.entries

@@ -8,11 +8,12 @@ process is still alive a few seconds later.
 
 from __future__ import annotations
 
-import getpass
 import signal
 from dataclasses import dataclass
 
 import psutil
+
+from tray.users import real_user
 
 START_TOLERANCE = 0.05
 """Seconds two readings of one process's start time may differ by (psutil rounds them)."""
@@ -30,7 +31,7 @@ class StopResult:
 
 def may_stop(pid: int | None, user: str | None) -> bool:
     """Whether the menu offers Stop for this process: only the current user's own."""
-    return pid is not None and pid > 1 and user is not None and user == getpass.getuser()
+    return pid is not None and pid > 1 and user is not None and user == real_user()
 
 
 def stop(pid: int, started: float | None, *, force: bool = False) -> StopResult:
@@ -39,7 +40,7 @@ def stop(pid: int, started: float | None, *, force: bool = False) -> StopResult:
         proc = psutil.Process(pid)
         if started is None or abs(proc.create_time() - started) > START_TOLERANCE:
             return StopResult(False, f"process {pid} is no longer the server shown; nothing sent")
-        if proc.username() != getpass.getuser():
+        if proc.username() != real_user():
             return StopResult(False, f"process {pid} belongs to another user; nothing sent")
         proc.send_signal(signal.SIGKILL if force else signal.SIGTERM)
     except psutil.NoSuchProcess:

@@ -134,6 +134,7 @@ DUNSTRC = """[global]
     idle_threshold = 0
     sticky_history = yes
     history_length = 100
+    markup = full
 [urgency_low]
     timeout = 0
 [urgency_normal]

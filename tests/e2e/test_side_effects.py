@@ -333,3 +333,33 @@ def test_notify_before_start_and_after_stop_uses_the_fallback(
     notifier.stop()
     notifier.notify("Late", "y")
     assert fallback.shown == [("Early", "x"), ("Late", "y")]
+
+
+def test_hostile_titles_and_names_reach_dunst_as_plain_escaped_text(
+    on_desktop_bus: Desktop,
+) -> None:
+    from tray.model import Identity, ProcessInfo, Server
+    from tray.policy import note_for
+
+    notifications = on_desktop_bus.notifications
+    hostile = Server(
+        8123,
+        ("127.0.0.1",),
+        4242,
+        ProcessInfo(4242, name="n\udcffde\x1b[31m", cwd="/srv/caf\udce9"),
+        identity=Identity(protocol="http", title='<a href="http://evil.test">Sign in</a> & co'),
+    )
+    note = note_for((hostile,))
+    notifier = Notifier(fallback=Fallback())
+    notifier.start()
+    try:
+        notifier.notify(note.title, note.body)
+        seen = notifications.wait_for(lambda n: n.summary == "New server on :8123")
+        notifier.notify("Tom & Jerry", "Tom & Jerry <b>")
+        plain = notifications.wait_for(lambda n: n.summary == "Tom & Jerry")
+    finally:
+        notifier.stop()
+    assert seen.body.startswith('&lt;a href="http://evil.test"&gt;Sign in&lt;/a&gt; &amp; co — ')
+    assert "n\\xffde[31m" in seen.body and "\x1b" not in seen.body
+    assert plain.body == "Tom &amp; Jerry &lt;b&gt;"  # dunst reports body-markup
+    assert on_desktop_bus.notifications.running  # and it kept working

@@ -103,3 +103,43 @@ def test_second_instance_says_so_and_exits_0(tray: Tray) -> None:
     assert code == 0
     assert "already running" in log
     assert [i for i in tray.desktop.tray.items if i.bus_name] == tray.desktop.tray.items
+
+
+def test_a_non_utf8_name_and_a_hostile_title_show_as_text_and_the_menu_keeps_working(
+    tray: Tray, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+
+    from tests.helpers.servers import free_port
+
+    root = os.fsencode(tmp_path)
+    site = root + b"/caf\xe9"  # a Latin-1 folder name
+    os.mkdir(site)
+    with open(site + b"/index.html", "wb") as page:
+        page.write(b"<title>&lt;a href=http://evil.test&gt;Sign in&lt;/a&gt; &amp; co</title>")
+    python = root + b"/\xffpy"  # the process name (comm) is not UTF-8 either
+    os.symlink(b"/usr/bin/python3", python)
+    port = free_port()
+    notes = tray.desktop.notifications
+    mark = notes.count()
+    server = subprocess.Popen(
+        [python, b"-m", b"http.server", str(port).encode(), b"--bind", b"127.0.0.1"],
+        cwd=site,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        entry = tray.wait_for_label("Sign in", timeout=10)
+        label = next(n.text for n in entry.children if f":{port} " in n.text)
+        assert label.startswith(f":{port}  <a href=http://evil.test>Sign in</a> & co")
+        note = notes.wait_for(lambda n: mentions(n, port), timeout=10, since=mark)
+        assert "&lt;a href=http://evil.test&gt;Sign in&lt;/a&gt; &amp; co" in note.body
+    finally:
+        server.terminate()
+        server.wait(10)
+    tray.wait_for_label(f":{port} ", timeout=5, present=False)
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "index.html").write_text("<title>Still drawn</title>")
+    with http_server(tmp_path / "plain"):
+        tray.wait_for_label("Still drawn", timeout=10)  # later changes still reach the menu

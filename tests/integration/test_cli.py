@@ -70,7 +70,7 @@ def test_list_all_adds_non_loopback_and_table_marks_exposed() -> None:
     assert wild_port in plain and other_port not in plain
     assert {wild_port, other_port} <= every
     (row,) = [line for line in text.splitlines() if line.startswith(f"{wild_port} ")]
-    assert "exposed" in row and f"http://127.0.0.1:{wild_port}" in row
+    assert "⚠" in row and f"http://127.0.0.1:{wild_port}" in row  # "⚠ exposed" where it fits
 
 
 @contextmanager
@@ -100,12 +100,14 @@ def read_line(proc: subprocess.Popen[str], timeout: float = 5.0) -> str:
 def wait_started(proc: subprocess.Popen[str]) -> None:
     """watch logs its start at -v; that line means the baseline is taken."""
     assert proc.stderr is not None
+    fd, seen = proc.stderr.fileno(), b""
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stderr], [], [], deadline - time.monotonic())
-        if ready and "watching with" in proc.stderr.readline():
+    while time.monotonic() < deadline:  # read the pipe itself: a buffered readline could hold
+        ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())  # a line back
+        seen += os.read(fd, 4096) if ready else b""
+        if b"watching with" in seen:
             return
-    raise AssertionError("watch did not start")
+    raise AssertionError(f"watch did not start: {seen!r}")
 
 
 def test_watch_json_reports_open_and_close_but_not_what_was_there() -> None:
@@ -134,3 +136,61 @@ def test_watch_text_lines_and_ctrl_c_exits_0() -> None:
         assert "closed" in read_line(proc)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(5) == 0
+
+
+SLOW_SERVER = """
+import socket, sys, threading, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True)
+def answer(c):
+    c.recv(4096); time.sleep(float(sys.argv[1]))  # compiling the first page
+    c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 27\\r\\n\\r\\n<title>Compiled</title>    ")
+    c.close()
+while True:
+    threading.Thread(target=answer, args=(s.accept()[0],), daemon=True).start()
+"""
+
+
+@contextmanager
+def slow_server(delay: float) -> Iterator[int]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_SERVER, str(delay)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        yield int(proc.stdout.readline())
+    finally:
+        proc.kill()
+        proc.wait(5)
+        assert proc.stdout is not None
+        proc.stdout.close()
+
+
+def test_list_says_starting_for_a_silent_server_and_wait_names_it() -> None:
+    with slow_server(2.5) as port:
+        quick = run("list")
+        waited = run("list", "--json", "--wait", "6")
+    (row,) = [line for line in quick.stdout.splitlines() if line.startswith(f"{port} ")]
+    assert "starting" in row
+    (obj,) = [o for o in json.loads(waited.stdout) if o["port"] == port]
+    assert (obj["protocol"], obj["title"]) == ("http", "Compiled")
+
+
+def test_list_fits_columns_and_a_closed_pipe_is_no_error(tmp_path: Path) -> None:
+    deep = tmp_path / ("a-rather-long-folder-name-" * 6)
+    deep.mkdir()
+    with http_server(deep) as (_proc, port):
+        narrow = subprocess.run(
+            [*PORTTRAY, "list"], capture_output=True, text=True, timeout=60, check=False,
+            env={**os.environ, "COLUMNS": "80"},
+        )  # fmt: skip
+        wide = run("list", "--wide")
+        head = subprocess.run(
+            f"{sys.executable} -m tray list --json | head -1",
+            shell=True, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    (row,) = [line for line in narrow.stdout.splitlines() if line.startswith(f"{port} ")]
+    assert len(row) <= 80 and "…" in row
+    (full,) = [line for line in wide.stdout.splitlines() if line.startswith(f"{port} ")]
+    assert str(deep) in full
+    assert head.stdout == "[\n" and head.stderr == ""

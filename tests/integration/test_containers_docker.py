@@ -78,11 +78,14 @@ def _listening(port: int) -> bool:
 
 
 def _list_json(
-    daemon: Dockerd, user: str | None = None, env: dict[str, str] | None = None
+    daemon: Dockerd,
+    user: str | None = None,
+    env: dict[str, str] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> tuple[dict[int, Any], str]:
     base = {"PATH": os.environ["PATH"], "DOCKER_HOST": daemon.host, "PYTHONDONTWRITEBYTECODE": "1"}
     base |= {"PYTHONPATH": str(WORKTREE), **(env or {})}
-    command = [sys.executable, "-m", "tray", "list", "--json"]
+    command = [sys.executable, "-m", "tray", "list", "--json", *extra]
     if user is not None:
         if not Path(USER_PYTHON).exists() or shutil.which("runuser") is None:
             pytest.skip(f"needs {USER_PYTHON} and runuser (scripts/test.sh sets them up)")
@@ -117,7 +120,7 @@ def test_a_compose_container_is_named_with_its_project(
     assert web["project"] == "shop"
     assert web["title"] == "Acme Shop"  # probed through the proxy like any server
     table = subprocess.run(
-        [sys.executable, "-m", "tray", "list"],
+        [sys.executable, "-m", "tray", "list", "--wide"],
         capture_output=True,
         text=True,
         env={**os.environ, "DOCKER_HOST": daemon.host, "HOME": str(tmp_path)},
@@ -231,9 +234,12 @@ def test_a_normal_user_without_access_is_told_once(
     daemon: Dockerd, shop: dict[str, int], tmp_path: Path
 ) -> None:
     os.chmod(daemon.sock, 0o660)
-    servers, stderr = _list_json(daemon, user=USER)
+    hidden, _ = _list_json(daemon, user=USER)
+    assert shop["web"] not in hidden  # unnamed, it is root's socket: hide_system hides it
+    servers, stderr = _list_json(daemon, user=USER, extra=("--all",))
     web = servers[shop["web"]]
     assert web["container"] is None and web["process"] is None  # root's proxy: owner unknown
+    assert web["user"] == "root"
     complaints = [line for line in stderr.splitlines() if "no permission" in line]
     assert len(complaints) == 1, stderr
 

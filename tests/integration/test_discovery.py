@@ -245,3 +245,60 @@ def test_owner_that_exits_while_a_forked_child_keeps_the_socket_is_replaced() ->
         if grandchild is not None:
             assert wait_for(lambda: not psutil.pid_exists(grandchild), 5)
         eng.close()
+
+
+class GarbledUids:
+    """The real socket table, with the owner uid of every socket replaced by garbage."""
+
+    method = "netlink"
+
+    def __init__(self, uid: object) -> None:
+        self.source, self.uid = NetlinkSource(), uid
+
+    def listeners(self) -> list[Listener]:
+        import dataclasses
+
+        return [dataclasses.replace(x, uid=self.uid) for x in self.source.listeners()]  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.source.close()
+
+
+@pytest.mark.parametrize("uid", [-1, 2**32 - 1, 2**40, "0", 1.5])
+def test_a_garbage_socket_uid_keeps_the_server_with_its_uid_unknown(
+    uid: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    import tray.discover
+
+    tray.discover._bad_uid_logged = False
+    eng = Engine(GarbledUids(uid), LinuxOwners())
+    try:
+        with listener("127.0.0.1") as sock:
+            (server,) = find(eng, sock.getsockname()[1])
+            eng.scan()
+    finally:
+        eng.close()
+    assert server.uid is None and server.pid == os.getpid()
+    assert server.owner is not None  # still named after its visible process
+    assert len([r for r in caplog.records if "no uid" in r.message]) == 1
+
+
+def test_empty_argv_entries_are_dropped_from_the_command_line() -> None:
+    code = (
+        "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
+        "print(s.getsockname()[1], flush=True); input()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "", "--flag", "", ""],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    eng = open_engine()
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        (server,) = find(eng, port)
+    finally:
+        eng.close()
+        proc.communicate("\n", timeout=10)
+    assert server.process is not None
+    assert server.process.cmdline == (sys.executable, "-c", code, "--flag")

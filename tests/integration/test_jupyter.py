@@ -156,7 +156,8 @@ def test_identify_gives_jupyter_its_token_url(
     notebooks.mkdir()
     (site / "index.html").write_text("<title>JupyterLab</title>", encoding="utf-8")
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
-    with http_server(site) as (proc, port):
+    log = tmp_path / "requests.log"
+    with http_server(site, log=log) as (proc, port):
         runtime_file(tmp_path / "runtime", f"jpserver-{proc.pid}.json", port=port, token="s3cret")
         process = ProcessInfo(
             pid=proc.pid,
@@ -169,6 +170,8 @@ def test_identify_gives_jupyter_its_token_url(
     assert identity.project == "notebooks"
     assert (identity.protocol, identity.status, identity.title) == ("http", 200, "JupyterLab")
     assert identity.open_url == f"http://127.0.0.1:{port}/?token=s3cret"
+    requests = [line for line in log.read_text().splitlines() if '"GET ' in line]
+    assert len(requests) == 1 and '"GET /?token=s3cret HTTP/1.1" 200' in requests[0]  # not "/"
 
 
 def test_identify_leaves_other_kinds_without_a_jupyter_url(

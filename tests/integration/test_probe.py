@@ -27,7 +27,8 @@ import pytest
 from tests.conftest import wait_for
 from tests.helpers.servers import free_port, http_server
 from tray import __version__
-from tray.identify import NO_PROBE_DEFAULT, identify
+from tray.config import parse
+from tray.identify import identify
 from tray.identify.probe import probe
 from tray.model import Identity, ProcessInfo, Server
 
@@ -553,6 +554,22 @@ def test_a_tls_only_server_is_https(tls_context: ssl.SSLContext, plain: bytes | 
     )
 
 
+def test_a_server_known_to_be_tls_is_asked_over_tls_first(tls_context: ssl.SSLContext) -> None:
+    with serving(tls_or(tls_context, GO_STYLE)) as server:
+        with socket_events() as events:
+            result = probe("127.0.0.1", server.port, tls_first=True)
+        plain = probe("127.0.0.1", server.port, tls_first=True)
+    assert result.protocol == "https" and result.title == "Secure & sound"
+    assert len(connects(events)) == 1  # no plain request first
+    assert plain == result
+
+
+def test_tls_first_falls_back_to_plain_http() -> None:
+    with serving(answer(response(body=b"<title>Plain</title>"))) as server:
+        result = probe("127.0.0.1", server.port, tls_first=True)
+    assert (result.protocol, result.title) == ("http", "Plain")
+
+
 def test_a_server_that_reads_and_hangs_up_is_other() -> None:
     with serving(answer(b"")) as server:
         result, elapsed = timed("127.0.0.1", server.port, BUDGET)
@@ -613,7 +630,6 @@ def test_identify_does_not_probe_a_no_probe_process() -> None:
         with socket_events() as events:
             result = identify(Server(port, ("127.0.0.1",), os.getpid(), process))
         assert never_connected(sock)
-    assert "postgres" in NO_PROBE_DEFAULT
     assert (result.protocol, result.kind) == ("other", "postgres")
     assert connects(events) == []
 
@@ -623,7 +639,7 @@ def test_identify_honours_a_custom_no_probe_list() -> None:
         port = sock.getsockname()[1]
         process = ProcessInfo(pid=os.getpid(), name="MyDB.exe")
         result = identify(
-            Server(port, ("127.0.0.1",), os.getpid(), process), no_probe=frozenset({"mydb"})
+            Server(port, ("127.0.0.1",), os.getpid(), process), config=parse('no_probe = ["mydb"]')
         )
         assert never_connected(sock)
     assert result.protocol == "other"
@@ -649,3 +665,12 @@ def test_identify_keeps_what_it_has_when_a_part_fails(
     )
     result = identify(Server(8000, ("127.0.0.1",), 1, process))
     assert result == Identity(project="api", kind="uvicorn")
+
+
+def test_a_database_has_no_project_from_its_data_directory(tmp_path: Path) -> None:
+    data = tmp_path / "main"
+    data.mkdir()
+    (data / "package.json").write_text('{"name": "not-a-project"}')
+    process = ProcessInfo(pid=os.getpid(), name="postgres", cmdline=("postgres",), cwd=str(data))
+    result = identify(Server(free_port(), ("127.0.0.1",), os.getpid(), process))
+    assert (result.kind, result.project) == ("postgres", None)

@@ -250,6 +250,31 @@ def test_add_ignore_rule_creates_the_file_and_folder(tmp_path: Path) -> None:
     assert load(path).rules == (Rule(lo=8080, hi=8080, on_open="ignore"),)
 
 
+@pytest.mark.parametrize(
+    "earlier",
+    ['ports = "3000-9000"\nlabel = "dev"', 'match = "node"\non_open = "silent"', "port = 5173"],
+)
+def test_hide_port_wins_over_an_earlier_rule_about_that_port(tmp_path: Path, earlier: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f"# mine\n[[rules]]\n{earlier}\n", encoding="utf-8")
+    add_ignore_rule(path, 5173)
+    config = load(path)
+    assert rule_for(config, 5173, "node", "node vite") == Rule(lo=5173, hi=5173, on_open="ignore")
+    assert len(config.rules) == 2 and path.read_text(encoding="utf-8").startswith("# mine\n")
+
+
+def test_add_ignore_rule_edits_a_symlinked_file_where_it_points(tmp_path: Path) -> None:
+    (tmp_path / "dotfiles").mkdir()
+    target = tmp_path / "dotfiles" / "porttray.toml"
+    target.write_text("interval = 1.0\n", encoding="utf-8")
+    link = tmp_path / "config.toml"
+    link.symlink_to(target)
+    add_ignore_rule(link, 8080)
+    assert link.is_symlink() and link.resolve() == target
+    assert 'on_open = "ignore"' in target.read_text(encoding="utf-8")
+    assert load(link).rules == (Rule(lo=8080, hi=8080, on_open="ignore"),)
+
+
 def test_add_ignore_rule_twice_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     add_ignore_rule(path, 8080)

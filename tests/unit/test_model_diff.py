@@ -87,6 +87,7 @@ def test_json_shape_with_unknowns_as_null() -> None:
         "cmdline": None,
         "cwd": None,
         "user": None,
+        "uid": None,
         "started": None,
         "protocol": None,
         "title": None,

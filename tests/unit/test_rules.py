@@ -11,9 +11,18 @@ from tray.rules import hidden, label_of, on_open
 ME = "ann"
 
 
-def server(port: int, name: str | None, user: str | None, cmdline: tuple[str, ...] = ()) -> Server:
+ME_UID = 1000
+
+
+def server(
+    port: int,
+    name: str | None,
+    user: str | None,
+    cmdline: tuple[str, ...] = (),
+    uid: int | None = None,
+) -> Server:
     process = ProcessInfo(7, name=name, user=user, cmdline=cmdline) if name or user else None
-    return Server(port, ("127.0.0.1",), 7 if process else None, process)
+    return Server(port, ("127.0.0.1",), 7 if process else None, process, uid=uid)
 
 
 @pytest.mark.parametrize(
@@ -24,11 +33,16 @@ def server(port: int, name: str | None, user: str | None, cmdline: tuple[str, ..
         (server(631, "cupsd", ME), True),  # a system daemon, whoever runs it
         (server(5432, "postgres", "postgres"), True),  # another user's process
         (server(8080, None, None), False),  # owner unknown: never hidden by hide_system
+        (server(6379, None, None, uid=112), True),  # process unseen, but the kernel says whose
+        (server(5432, None, None, uid=0), True),  # root's socket, process unseen
+        (server(8000, None, None, uid=ME_UID), False),  # mine, process unseen (another namespace)
+        (server(8000, "python3", "someone", uid=ME_UID), False),  # the uid decides, not names
+        (server(5432, "docker-proxy", "root", uid=0), False),  # a container's port is the user's
     ],
 )
 def test_hide_system(srv: Server, hidden_by_default: bool) -> None:
-    assert hidden(parse(""), srv, ME) is hidden_by_default
-    assert hidden(parse("hide_system = false"), srv, ME) is False
+    assert hidden(parse(""), srv, ME, ME_UID) is hidden_by_default
+    assert hidden(parse("hide_system = false"), srv, ME, ME_UID) is False
 
 
 def test_rules_win_over_hide_system_and_first_match_wins() -> None:

@@ -151,6 +151,8 @@ def test_note_texts() -> None:
     assert many.url == "http://127.0.0.1:8000"
     assert many.button == "Open :8000"
     assert ":8000  T8000 — python3  ⚠" in many.body
+    local = policy.note_for((named(VITE),), address="localhost")
+    assert local.url == "http://localhost:5173" and local.body.endswith("http://localhost:5173")
 
 
 def test_menu_empty_has_static_items() -> None:

@@ -51,9 +51,11 @@ def _decode(data: bytes, path: Path) -> str:
 
 
 def add_ignore_rule(path: Path, port: int) -> None:
-    """Append `[[rules]] port = N, on_open = "ignore"`, keeping the file's comments and order.
+    """Add `[[rules]] port = N, on_open = "ignore"`, keeping the file's comments and order.
 
-    Creates the file and its folder when missing; does nothing when that rule is already there.
+    The rule goes last, unless an earlier rule may match the port (a range, a `match`): the first
+    match wins, so it then goes first. Creates the file and its folder when missing; does nothing
+    when that rule is already there. A symlinked file is edited where it points.
     Raises ConfigError when the file cannot be read or is not TOML (it is then left alone).
     """
     import tomlkit  # only this rarely used edit needs it (it costs ~3 MiB to keep loaded)
@@ -75,10 +77,19 @@ def add_ignore_rule(path: Path, port: int) -> None:
         logger.debug("port %d is already ignored in %s", port, path)
         return
     rule = {"port": port, "on_open": "ignore"}
+    first = bool(rules) and any(_may_match(r, port) for r in rules or ())
     if isinstance(rules, Array):
         inline = tomlkit.inline_table()
         inline.update(rule)
-        rules.append(inline)
+        if first:
+            rules.insert(0, inline)
+        else:
+            rules.append(inline)
+    elif first and rules is not None:
+        table = tomlkit.table()
+        table.update(rule)
+        table.add(tomlkit.nl())
+        rules.insert(0, table)
     else:
         table = tomlkit.table()
         table.update(rule)
@@ -91,6 +102,13 @@ def add_ignore_rule(path: Path, port: int) -> None:
     logger.info("added a rule to ignore port %d to %s", port, path)
 
 
+def _may_match(rule: object, port: int) -> bool:
+    """Whether a rule might be about this port: a `match` rule, a range, or the port itself."""
+    if not isinstance(rule, Mapping):
+        return False
+    return "match" in rule or "ports" in rule or rule.get("port") == port
+
+
 def _ignores(rule: object, port: int) -> bool:
     return (
         isinstance(rule, Mapping) and rule.get("port") == port and rule.get("on_open") == "ignore"
@@ -98,7 +116,9 @@ def _ignores(rule: object, port: int) -> bool:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Replace the file in one step, so a reader sees the old text or the new, never half."""
+    """Replace the file in one step, so a reader sees the old text or the new, never half; a
+    symlink is followed (dotfile managers link the file), so the link stays a link."""
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = stat.S_IMODE(path.stat().st_mode)

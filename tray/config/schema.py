@@ -20,7 +20,15 @@ OnOpen = Literal["notify", "open-browser", "silent", "ignore"]
 Address = Literal["127.0.0.1", "localhost"]
 ON_OPEN: tuple[OnOpen, ...] = get_args(OnOpen)
 ADDRESSES: tuple[Address, ...] = get_args(Address)
-_TOP_KEYS = ("interval", "address", "notifications", "hide_system", "no_probe", "rules")
+_TOP_KEYS = (
+    "interval",
+    "address",
+    "notifications",
+    "hide_system",
+    "no_probe",
+    "probe_others",
+    "rules",
+)
 _RULE_KEYS = ("port", "ports", "match", "label", "on_open")
 _TARGETS = ("port", "ports", "match")
 _T = TypeVar("_T", bound=str)
@@ -63,6 +71,8 @@ class Config:
     """Hide listeners of other users' processes and of well-known system daemons."""
     no_probe: tuple[str, ...] | None = None
     """Process names never probed over HTTP; None means the built-in list."""
+    probe_others: bool = False
+    """Whether servers of other users (and of owners that cannot be seen) may be probed."""
     rules: tuple[Rule, ...] = ()
     """Per-port or per-program rules; the first that matches wins."""
 
@@ -139,6 +149,7 @@ def _config(data: dict[str, object]) -> Config:
         address=address,
         notifications=_flag(data, "notifications", DEFAULT.notifications),
         hide_system=_flag(data, "hide_system", DEFAULT.hide_system),
+        probe_others=_flag(data, "probe_others", DEFAULT.probe_others),
         no_probe=tuple(no_probe) if no_probe is not None else None,
         rules=tuple(_rule(r, i) for i, r in enumerate(rules, start=1)),
     )

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from tray.discover.netlink import NetlinkError
 from tray.model import Listener, ProcessInfo, Server, Snapshot
+from tray.users import user_name
 
 logger = logging.getLogger(__name__)
 
@@ -115,17 +116,36 @@ class Engine:
 
     def _server(self, port: int, pid: int | None, group: list[Listener]) -> Server:
         v6only = next((item.v6only for item in group if item.v6only is not None), None)
+        uid = next((item.uid for item in group if _is_uid(item.uid)), None)
+        process = self._owners.details(pid) if pid is not None else None
         return Server(
             port=port,
             addresses=tuple(sorted({item.address for item in group})),
             pid=pid,
-            process=self._owners.details(pid) if pid is not None else None,
+            process=process,
             v6only=v6only,
+            uid=uid,
+            owner=user_name(uid) or (process.user if process else None),
         )
 
     def close(self) -> None:
         """Release the source's socket."""
         self._source.close()
+
+
+_bad_uid_logged = False
+
+
+def _is_uid(value: object) -> bool:
+    """A uid the kernel could have reported; garbage from a broken source is dropped (the server
+    is kept, its uid unknown) and logged once."""
+    global _bad_uid_logged
+    if value is None or (isinstance(value, int) and 0 <= value < 2**32 - 1):
+        return value is not None
+    if not _bad_uid_logged:
+        _bad_uid_logged = True
+        logger.warning("ignoring a socket owner that is no uid: %r", value)
+    return False
 
 
 def open_engine(method: str | None = None) -> Engine:

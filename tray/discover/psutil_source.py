@@ -8,7 +8,6 @@ those that vanish or refuse. Both report the pid with the socket, so no inode se
 
 from __future__ import annotations
 
-import getpass
 import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -19,6 +18,7 @@ import psutil
 
 from tray.model import Listener, ProcessInfo
 from tray.owners import ProcessDetails
+from tray.users import real_user
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def system_connections() -> list[Any]:
 
 def user_connections(user: str | None = None) -> list[Any]:
     """TCP sockets of the current user's processes, with their pid attached."""
-    me = user or getpass.getuser()
+    me = user or real_user()
     found: list[Any] = []
     for proc in psutil.process_iter(["username"]):
         if proc.info.get("username") != me:

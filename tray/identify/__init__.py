@@ -2,8 +2,8 @@
 
 `identify` runs on a probe worker, off the UI thread, once per new server. It never raises: each
 part that fails is logged at debug level and left unknown, and the rest is still returned. Servers
-of processes in `no_probe` are not probed at all: databases and SSH daemons speak other protocols
-and log an HTTP request as an attack.
+that `tray.manners` rules out (databases, well-known ports of other protocols, other users'
+sockets) are not probed at all: they are "other" without a byte sent.
 """
 
 from __future__ import annotations
@@ -12,79 +12,82 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
-from tray.containers.mapping import probe_allowed
+from tray import manners
+from tray.config import DEFAULT, Config
 from tray.identify import probe as probing
 from tray.identify.jupyter import jupyter_url
-from tray.identify.kind import kind_of
 from tray.identify.project import project_name
 from tray.model import Identity, Server
+from tray.programs import by_kind, kind_of
+from tray.users import real_uid, real_user
 
 __all__ = [
-    "NO_PROBE_DEFAULT",
     "identify",
     "jupyter_url",
     "kind_of",
     "project_name",
+    "project_of",
 ]
 
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
-NO_PROBE_DEFAULT: frozenset[str] = frozenset(
-    {
-        # databases and caches
-        "postgres", "postmaster", "redis-server", "redis-sentinel", "valkey-server",
-        "valkey-sentinel", "keydb-server", "mysqld", "mariadbd", "mongod", "mongos", "memcached",
-        # remote shells
-        "sshd", "sshd-session", "dropbear",
-        # message brokers (RabbitMQ runs as Erlang's beam.smp, next to epmd)
-        "beam.smp", "beam", "epmd", "rabbitmq-server",
-        # mail (Postfix runs as "master") and name servers, which log stray HTTP as well
-        "master", "exim4", "exim", "sendmail", "dovecot", "named", "dnsmasq", "systemd-resolve",
-    }
-)  # fmt: skip
-"""Process names never probed over HTTP unless the settings say otherwise."""
+_ME = object()
+"""The default of `identify`'s uid: the real uid of this process."""
 
 
 def identify(
-    server: Server, *, no_probe: frozenset[str] = NO_PROBE_DEFAULT, budget: float = 1.5
+    server: Server, *, config: Config = DEFAULT, budget: float = 1.5, uid: object = _ME
 ) -> Identity:
-    """Everything porttray can tell about a server within `budget` seconds of probing."""
+    """Everything porttray can tell about a server within `budget` seconds of probing.
+
+    `uid` is whose servers may be probed (default: this process's real uid)."""
     process = server.process
     cmdline, cwd = (process.cmdline, process.cwd) if process else ((), None)
+    me = real_uid() if uid is _ME else uid if isinstance(uid, int) else None
     kind = _attempt("the kind", server, lambda: kind_of(server.name, cmdline), None)
-    project = _attempt("the project", server, lambda: project_name(cwd), None)
-    probed = _attempt("the probe", server, lambda: _probe(server, no_probe, budget), Identity())
+    project = _attempt("the project", server, lambda: project_of(kind, cwd), None)
+    allowed = manners.may_probe(server, kind, config, me, real_user())
+    url = _attempt("the Jupyter URL", server, lambda: _jupyter(server, kind), None)
+    probed = _attempt("the probe", server, lambda: _probe(server, allowed, budget, url), Identity())
     identity = dataclasses.replace(probed, kind=kind, project=project)
-    if kind == "jupyter":
-        url = _attempt("the Jupyter URL", server, lambda: _jupyter(server, probed), None)
+    if url is not None:
+        if probed.protocol == "https":
+            url = url.replace("http://", "https://", 1)
         identity = dataclasses.replace(identity, open_url=url)
     return identity
 
 
-def _jupyter(server: Server, probed: Identity) -> str | None:
-    if server.pid is None:
+def project_of(kind: str | None, cwd: str | None) -> str | None:
+    """The project a server runs in; databases and daemons have none (postgres runs in its data
+    directory, whose name says nothing)."""
+    program = by_kind(kind)
+    if program is not None and (program.system or not program.probe):
         return None
-    scheme = "https" if probed.protocol == "https" else None
-    return jupyter_url(server.pid, server.port, scheme=scheme, host=server.host)
+    return project_name(cwd)
 
 
-def _probe(server: Server, no_probe: frozenset[str], budget: float) -> Identity:
+def _jupyter(server: Server, kind: str | None) -> str | None:
+    if kind != "jupyter" or server.pid is None:
+        return None
+    return jupyter_url(server.pid, server.port, host=server.host)
+
+
+def _probe(server: Server, allowed: bool, budget: float, url: str | None) -> Identity:
+    """Probe the server; Jupyter at its token URL, so the title is not its login page's; a
+    server known to speak TLS over TLS first."""
     host = server.host
-    if host is None or _listed(server.name, no_probe):
+    if host is None or not allowed:
         return Identity(protocol="other")
-    if server.container is not None and not probe_allowed(server.container):
-        return Identity(protocol="other")
-    return probing.probe(host, server.port, budget=budget)
-
-
-def _listed(name: str | None, names: frozenset[str]) -> bool:
-    if not name:
-        return False
-    plain = name.lower().removesuffix(".exe")
-    return name in names or plain in names
+    path = "/"
+    if url is not None:
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    tls = server.identity.protocol == "https" or (url or "").startswith("https:")
+    return probing.probe(host, server.port, budget=budget, path=path, tls_first=tls)
 
 
 def _attempt(what: str, server: Server, work: Callable[[], _T], fallback: _T) -> _T:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import ssl
 
+import dataclasses
 import html
 import ipaddress
 import logging
@@ -115,8 +116,19 @@ class _Target:
         return _Reply(bytes(data), timed_out=False)
 
 
-def probe(host: str, port: int, *, budget: float = 1.5, max_bytes: int = 65536) -> Identity:
+def probe(
+    host: str,
+    port: int,
+    *,
+    budget: float = 1.5,
+    max_bytes: int = 65536,
+    path: str = "/",
+    tls_first: bool = False,
+) -> Identity:
     """Protocol, status, `Server` header and page title of the server at a loopback host and port.
+
+    `path` is what to ask for (Jupyter's token URL, so its title is not the login page's);
+    `tls_first` starts with TLS, for a server already known to speak it.
 
     Raises ValueError for anything but a loopback IP address or a valid port, before any socket is
     made; never raises for what the server does.
@@ -124,29 +136,37 @@ def probe(host: str, port: int, *, budget: float = 1.5, max_bytes: int = 65536) 
     ip = _loopback_ip(host)
     if not 0 < port < 65536:
         raise ValueError(f"not a TCP port: {port!r}")
+    if not path.startswith("/") or any(c in path for c in " \r\n"):
+        raise ValueError(f"not a request path: {path!r}")
     target = _Target(ip, port, time.monotonic() + budget, max_bytes)
     try:
-        return _probe(target)
+        return _probe(target, path, tls_first)
     except Exception:  # a reply no parser here foresaw must not reach the caller
         logger.debug("probing port %d: unreadable reply", port, exc_info=True)
         return Identity(protocol="other")
 
 
-def _probe(target: _Target) -> Identity:
+def _probe(target: _Target, path: str, tls_first: bool) -> Identity:
+    if tls_first:  # with half the time, so a server no longer on TLS can still be asked plainly
+        half = dataclasses.replace(target, deadline=(time.monotonic() + target.deadline) / 2)
+        try:
+            return _follow(half, half.fetch(path, tls=True), tls=True, path=path)
+        except OSError:
+            pass  # no longer TLS (a restart with other settings): ask in plain text
     try:
-        reply = target.fetch("/", tls=False)
+        reply = target.fetch(path, tls=False)
     except OSError:
         return Identity()  # refused, or no connection within the budget: nothing learned
     if not _hints_tls(reply):
-        return _follow(target, reply, tls=False)
+        return _follow(target, reply, tls=False, path=path)
     try:
-        return _follow(target, target.fetch("/", tls=True), tls=True)
+        return _follow(target, target.fetch(path, tls=True), tls=True, path=path)
     except OSError:
         return Identity(protocol="other")
 
 
-def _follow(target: _Target, reply: _Reply, tls: bool) -> Identity:
-    path, response = "/", _parse(reply.data)
+def _follow(target: _Target, reply: _Reply, tls: bool, path: str = "/") -> Identity:
+    response = _parse(reply.data)
     for _ in range(MAX_REDIRECTS):
         hop = _redirect(response, target, path, tls) if response else None
         if hop is None:
