@@ -116,13 +116,19 @@ def test_backends_agree_with_each_other_and_with_psutil() -> None:
     engines = [open_engine(m) for m in METHODS]
     socks = [listener(a) for a in ("127.0.0.1", "::1", "0.0.0.0", "127.0.0.3")]
     try:
-        with child_listening(["127.0.0.1", "::1"]), child_listening(["0.0.0.0"]):
-            views = [{(s.port, s.addresses, s.pid) for s in e.scan().servers} for e in engines]
+        with child_listening(["127.0.0.1", "::1"]) as one, child_listening(["0.0.0.0"]) as two:
+            # Only the test's own ports: other programs may open and close theirs meanwhile.
+            ours = {one.port, two.port, *(s.getsockname()[1] for s in socks)}
+            views = [
+                {(s.port, s.addresses, s.pid) for s in e.scan().servers if s.port in ours}
+                for e in engines
+            ]
+            assert len(views[0]) == 6
             assert views[0] == views[1] == views[2]
             truth = {
                 (c.laddr[1], c.pid)
                 for c in psutil.net_connections("tcp")
-                if c.status == psutil.CONN_LISTEN and c.laddr
+                if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr[1] in ours
             }
             assert {(port, pid) for port, _, pid in views[0]} == truth
     finally:
