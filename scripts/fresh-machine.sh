@@ -54,7 +54,15 @@ build_root() {
     "deb $mirror $suite main" "deb $mirror $suite-updates main" \
     "deb ${mirror%/debian}/debian-security $security main"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
-  printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
+  printf '127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost ip6-localhost ip6-loopback\n' \
+    "$(hostname)" >"$root/etc/hosts"
+  # The host's own certificate authorities (a network that inspects TLS needs them) and nothing
+  # else of its configuration: the root reaches apt and PyPI the way the host does.
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+    chroot "$root" update-ca-certificates >/dev/null
+    printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' >"$root/etc/pip.conf"
+  fi
   chroot "$root" useradd --create-home --shell /bin/bash --groups sudo "$user"
   echo "$user ALL=(ALL:ALL) NOPASSWD: ALL" >"$root/etc/sudoers.d/$user"
   chmod 0440 "$root/etc/sudoers.d/$user"
@@ -83,7 +91,8 @@ with tempfile.TemporaryDirectory() as tmp, running_desktop(pathlib.Path(tmp)) as
 '
 
 run_suite() {
-  local suite="$1" root="$fresh_dir/$1" log="$fresh_dir/$1.log" out rc=0
+  suite="$1" root="$fresh_dir/$1" log="$fresh_dir/$1.log"
+  local out rc=0
   echo "fresh-machine $suite: building $root (log: $log)"
   trap 'rc=$?; kill_chroot_processes "$root"; unmount_all
     [[ $rc -eq 0 ]] || echo "fresh-machine $suite: FAILED (exit $rc); see $log"' EXIT
