@@ -47,8 +47,21 @@ mount_into() {
   mount -t tmpfs -o mode=1777,nosuid,nodev shm "$root/dev/shm" && mounted+=("$root/dev/shm")
 }
 
+unmount_stale() {
+  # Mounts a run that was killed left under the root, deepest first.
+  local root="$1" target
+  awk -v r="$root/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r | while read -r target; do
+    umount -l "$target"
+  done
+}
+
 build_root() {
   local suite="$1" root="$2" security="$suite-security"
+  unmount_stale "$root"
+  if awk -v r="$root/" 'index($2, r) == 1 {found=1} END {exit !found}' /proc/mounts; then
+    echo "fresh-machine: something is still mounted under $root; not removing it" >&2
+    return 1
+  fi
   rm -rf --one-file-system "$root"
   mmdebstrap --variant=apt --include=sudo,ca-certificates,locales,tzdata "$suite" "$root" \
     "deb $mirror $suite main" "deb $mirror $suite-updates main" \
