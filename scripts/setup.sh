@@ -50,15 +50,20 @@ fi
 
 venv=$(realpath -m "${PORTTRAY_VENV:-.venv}")
 stamp="$venv/.porttray-installed"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1) $extras $PWD"
+installed="$(sha256sum pyproject.toml | cut -d' ' -f1) $PWD"  # the last field: spaces allowed
 if ! grep -qx "home = /usr/bin" "$venv/pyvenv.cfg" 2>/dev/null; then
   rm -rf "$venv"  # missing, or built on a Python other users may not be able to read
   /usr/bin/python3 -m venv "$venv"
 fi
-if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+# The stamp: the extras installed ("." or ".[test]"), pyproject.toml's hash, the checkout.
+# A test install also serves a plain start.
+stamp_extras="" stamp_rest=""
+[[ -r "$stamp" ]] && read -r stamp_extras stamp_rest <"$stamp"
+if [[ "$stamp_rest" != "$installed" ||
+      ("$stamp_extras" != "$extras" && "$stamp_extras" != ".[test]") ]]; then
   echo "porttray setup: installing Python packages into $venv"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$extras"
-  echo "$want" >"$stamp"
+  echo "$extras $installed" >"$stamp"
 fi
 
 # `porttray` on PATH: a link in ~/.local/bin (on PATH in Debian's and Ubuntu's default profile
