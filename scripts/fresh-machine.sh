@@ -3,15 +3,17 @@
 # user with sudo, copies in a clean `git clone` of this repository's committed HEAD and runs, as
 # that user:
 #   1. bash scripts/start.sh   with no display: it must set up and exit 3 saying what is missing
-#   2. bash scripts/test.sh    the whole suite
-#   3. bash scripts/start.sh   again, with no network, on Xvfb + a session bus + a tray host: the
+#   2. bash scripts/setup.sh --test   the test command's set-up, with the network
+#   3. bash scripts/test.sh    the whole suite, with no network and a loopback of its own (nothing
+#                              else listens: no test may lean on the host's listeners)
+#   4. bash scripts/start.sh   again, with no network, on Xvfb + a session bus + a tray host: the
 #                              icon must register within 60 s (the start works offline once set up)
 # Needs root and the Debian mirrors. Slow (tens of minutes): not part of every CI run.
 #   sudo bash scripts/fresh-machine.sh [bookworm] [trixie]     (default: both)
 # Logs: $FRESH_DIR/<suite>.log (default FRESH_DIR=/var/tmp/porttray-fresh); the root stays there
 # for a look afterwards and is rebuilt by the next run. Exit status: the number of failed suites.
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/.." && pwd)"
+repo="${REPO:-$(cd "$(dirname "$0")/.." && pwd)}"  # the repository to clone (its HEAD)
 fresh_dir="${FRESH_DIR:-/var/tmp/porttray-fresh}"
 mirror="${MIRROR:-http://deb.debian.org/debian}"
 user="newcomer"
@@ -63,7 +65,7 @@ build_root() {
     return 1
   fi
   rm -rf --one-file-system "$root"
-  mmdebstrap --variant=apt --include=sudo,ca-certificates,locales,tzdata "$suite" "$root" \
+  mmdebstrap --variant=apt --include=sudo,passwd,ca-certificates,locales,tzdata "$suite" "$root" \
     "deb $mirror $suite main" "deb $mirror $suite-updates main" \
     "deb ${mirror%/debian}/debian-security $security main"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
@@ -83,11 +85,28 @@ build_root() {
   chroot "$root" chown -R "$user:" "/home/$user/porttray"
 }
 
+disk_note() {
+  # How much the set-up added to the root: system packages and the venv.
+  local root="$1" base="$2" after="$3" venv
+  venv=$(du -sxm "$root/home/$user/porttray/.venv" 2>/dev/null | cut -f1)
+  echo "fresh-machine $suite: after $after the root uses $(($(du -sxm "$root" | cut -f1) - base))" \
+    "MiB more than the bare system (.venv: ${venv:-0} MiB)"
+}
+
 as_user() {
   # A login shell of the user inside the root, in the clone, as a person at a terminal would be.
   local root="$1"
   shift
   chroot "$root" runuser -l "$user" -c "cd ~/porttray && $*"
+}
+
+offline() {
+  # as_user in a network namespace of its own: no network, and a loopback no other program on
+  # the host listens on (what a machine with nothing else running looks like).
+  local root="$1"
+  shift
+  unshare --net sh -c "ip link set lo up && exec chroot '$root' runuser -l '$user' \
+    -c 'cd ~/porttray && $*'"
 }
 
 START_CHECK='import os, pathlib, subprocess, sys, tempfile
@@ -112,6 +131,8 @@ run_suite() {
   build_root "$suite" "$root" >>"$log" 2>&1
   mount_into "$root"
 
+  local base_mib
+  base_mib=$(du -sxm "$root" | cut -f1)
   echo "== 1. bash scripts/start.sh (no display) ==" >>"$log"
   out=$(as_user "$root" "env -u DISPLAY bash scripts/start.sh" 2>&1) || rc=$?
   echo "$out" >>"$log"
@@ -124,18 +145,21 @@ run_suite() {
     return 1
   }
 
-  echo "== 2. bash scripts/test.sh ==" >>"$log"
+  disk_note "$root" "$base_mib" "start.sh" | tee -a "$log"
+  echo "== 2. bash scripts/setup.sh --test (the test command's own first step) ==" >>"$log"
+  as_user "$root" "bash scripts/setup.sh --test" >>"$log" 2>&1
+  disk_note "$root" "$base_mib" "the test set-up" | tee -a "$log"
+  echo "== 3. bash scripts/test.sh, offline, alone on its loopback ==" >>"$log"
   local started=$SECONDS
-  if ! as_user "$root" "bash scripts/test.sh" >>"$log" 2>&1; then
+  if ! offline "$root" "bash scripts/test.sh" >>"$log" 2>&1; then
     echo "fresh-machine $suite: FAILED at test.sh ($((SECONDS - started)) s)" | tee -a "$log"
     return 1
   fi
   echo "fresh-machine $suite: test.sh passed in $((SECONDS - started)) s" | tee -a "$log"
 
-  echo "== 3. bash scripts/start.sh (offline, on a desktop with a tray host) ==" >>"$log"
+  echo "== 4. bash scripts/start.sh, offline, on a desktop with a tray host ==" >>"$log"
   echo "$START_CHECK" >"$root/home/$user/start-check.py"
-  if ! unshare --net sh -c "ip link set lo up && exec chroot '$root' runuser -l '$user' \
-      -c 'cd ~/porttray && .venv/bin/python ~/start-check.py'" >>"$log" 2>&1; then
+  if ! offline "$root" ".venv/bin/python ~/start-check.py" >>"$log" 2>&1; then
     echo "fresh-machine $suite: FAILED at the offline start" | tee -a "$log"
     return 1
   fi

@@ -14,7 +14,7 @@ runtime_pkgs=(
   gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 xclip
 )
 test_pkgs=(
-  xvfb xdotool trayer dunst dbus dbus-x11 x11-utils imagemagick libnotify-bin sudo
+  xvfb xdotool trayer dunst dbus dbus-x11 x11-utils imagemagick libnotify-bin sudo passwd
 )
 # Chromium is a Debian package; on Ubuntu it is a snap (the apt package only installs the snap),
 # so there the suite uses a chromium found on PATH, or skips its browser tests and says why.
