@@ -51,6 +51,7 @@ suite_env=(
 )
 pytest=(.venv/bin/python -m pytest -p no:cacheprovider)
 
+echo "porttray tests: lint, types and the suite as $suite_user (artifacts: $artifacts)"
 "${as_suite_user[@]}" "${suite_env[@]}" .venv/bin/ruff check .
 "${as_suite_user[@]}" "${suite_env[@]}" .venv/bin/ruff format --check .
 "${as_suite_user[@]}" "${suite_env[@]}" .venv/bin/mypy
