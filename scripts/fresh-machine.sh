@@ -140,7 +140,7 @@ run_suite() {
     echo "fresh-machine $suite: FAILED at start.sh without a display (exit $rc)" | tee -a "$log"
     return 1
   fi
-  [[ -x "$root/home/$user/.local/bin/porttray" ]] || {
+  chroot "$root" test -x "/home/$user/.local/bin/porttray" || {
     echo "fresh-machine $suite: FAILED: no ~/.local/bin/porttray" | tee -a "$log"
     return 1
   }
