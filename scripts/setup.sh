@@ -14,23 +14,27 @@ runtime_pkgs=(
   gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 xclip
 )
 test_pkgs=(
-  xvfb xdotool trayer dunst dbus dbus-x11 x11-utils imagemagick libnotify-bin sudo passwd
+  xvfb xdotool trayer dunst dbus dbus-x11 x11-utils imagemagick chromium libnotify-bin
 )
-# Chromium is a Debian package; on Ubuntu it is a snap (the apt package only installs the snap),
-# so there the suite uses a chromium found on PATH, or skips its browser tests and says why.
-debian_only_test_pkgs=(
-  chromium
+# What scripts/test-users.sh needs to create the suite's users and their sudo rule.
+test_user_pkgs=(
+  sudo passwd
 )
 
 mode="${1:-}"
 pkgs=("${runtime_pkgs[@]}")
 extras="."
 if [[ "$mode" == "--test" ]]; then
-  pkgs+=("${test_pkgs[@]}")
-  # shellcheck disable=SC1091
-  distro=$(. /etc/os-release && echo "${ID:-}")
-  [[ "$distro" == "ubuntu" ]] || pkgs+=("${debian_only_test_pkgs[@]}")
+  pkgs+=("${test_pkgs[@]}" "${test_user_pkgs[@]}")
   extras=".[test]"
+  # Chromium is a Debian package; on Ubuntu the apt package only installs the snap, so there the
+  # suite uses a chromium found on PATH, or skips its browser tests and says why.
+  # shellcheck disable=SC1091
+  if [[ "$(. /etc/os-release && echo "${ID:-}")" == "ubuntu" ]]; then
+    for i in "${!pkgs[@]}"; do
+      [[ "${pkgs[i]}" != "chromium" ]] || unset 'pkgs[i]'
+    done
+  fi
 fi
 
 as_root() {
