@@ -47,6 +47,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench_discovery import kib_fields  # noqa: E402
+from soak_match import attribute  # noqa: E402
 
 from tests.e2e.desktop import Desktop, running_desktop  # noqa: E402
 
@@ -609,30 +610,22 @@ class SoakResult:
 
 
 def match(lives: list[Life], events: list[WatchEvent], interval: float = INTERVAL) -> Oracle:
-    """Pair the workers' listeners with watch's events by (pid, port) and time."""
+    """Pair the workers' listeners with watch's events (exactly: see soak_match)."""
     pids = {life.pid for life in lives}
     mine = [e for e in events if e.pid in pids]
-    by_key: dict[tuple[int, int], list[WatchEvent]] = {}
-    for event in mine:
-        by_key.setdefault((event.pid or 0, event.port), []).append(event)
-    used: set[int] = set()
+    found = attribute(lives, mine)
     long_lived = missed_open = missed_close = sub = sub_seen = 0
     shortest: float | None = None
-    for life in lives:
-        closed = life.closed if life.closed is not None else math.inf
-        near = by_key.get((life.pid, life.port), [])
-        opens = [e for e in near if e.kind == "opened" and life.opened - 0.05 <= e.at <= closed]
-        closes = [e for e in near if e.kind == "closed" and closed - 0.05 <= e.at <= closed + 5]
-        used.update(id(e) for e in (*opens[:1], *closes[:1]))
+    for life, seen in zip(lives, found.seen, strict=True):
         if life.lived > interval:
             long_lived += 1
-            missed_open += not opens
-            missed_close += not closes
-            if not (opens and closes):
+            missed_open += not seen.opened
+            missed_close += not seen.closed
+            if not (seen.opened and seen.closed):
                 shortest = min(shortest or math.inf, life.lived)
         else:
             sub += 1
-            sub_seen += bool(opens)
+            sub_seen += seen.opened
     return Oracle(
         opened=len(lives),
         long_lived=long_lived,
@@ -641,7 +634,7 @@ def match(lives: list[Life], events: list[WatchEvent], interval: float = INTERVA
         shortest_missed_s=shortest,
         sub_interval=sub,
         sub_interval_seen=sub_seen,
-        unmatched_events=len(mine) - len(used),
+        unmatched_events=found.unmatched,
         events=len(mine),
     )
 

@@ -73,3 +73,9 @@ def other_user() -> OtherUser:
     if not other_user_available():
         pytest.skip("needs `sudo -n -u porttray-other` (scripts/test.sh sets it up)")
     return OtherUser()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `root` need root's privileges; elsewhere they skip, saying so."""
+    if item.get_closest_marker("root") is not None and os.geteuid() != 0:
+        pytest.skip("needs root (scripts/test.sh runs the `root` tests as root)")

@@ -106,8 +106,8 @@ def about(note: SeenNotification, ports: set[int]) -> bool:
     )
 
 
-def others(desktop: Desktop, ours: set[int]) -> int:
-    """Servers the tray shows now besides `ours` (other programs on this machine)."""
+def others(desktop: Desktop, ours: set[int]) -> set[int]:
+    """The ports of servers the tray shows now besides `ours` (other programs on this machine)."""
     settings = config.load(Path(desktop.env["XDG_CONFIG_HOME"]) / "porttray" / "config.toml")
     user = getpass.getuser()
     engine = open_engine(None)
@@ -116,7 +116,7 @@ def others(desktop: Desktop, ours: set[int]) -> int:
     finally:
         engine.close()
     shown = [s for s in servers if s.loopback and not rules.hidden(settings, s, user)]
-    return sum(s.port not in ours for s in shown)
+    return {s.port for s in shown if s.port not in ours}
 
 
 def test_a_thousand_servers_fill_more_and_make_one_notification(
@@ -124,18 +124,31 @@ def test_a_thousand_servers_fill_more_and_make_one_notification(
 ) -> None:
     with running_tray(desktop, tmp_path / "tray.log") as tray:
         mark = desktop.notifications.count()
+        there_before = others(desktop, set())
         ports = holders.open_all()
         assert len(ports) == MANY
 
+        seen_others: list[set[int]] = []
+
         def complete(root: MenuNode) -> bool:
-            return servers_in(root)[1] == others(desktop, ports) + MANY - LIMIT
+            # Other programs' servers come and go (a shared machine): count them at each poll and
+            # compare only once their number held still across two polls, so the tray had time
+            # to see the same number.
+            seen_others.append(others(desktop, ports))
+            steady = len(seen_others) > 1 and seen_others[-1] == seen_others[-2]
+            return steady and servers_in(root)[1] == len(seen_others[-1]) + MANY - LIMIT
 
         root = desktop.tray.wait_for(complete, timeout=60, item=tray.item)
         top, _ = servers_in(root)
         assert len(top) == LIMIT, root.render()
-        assert {int(label.split()[0][1:]) for label in top} <= ports, top
+        # The newest first: ours, or a server another program opened after them.
+        came = set().union(*seen_others) - there_before
+        assert {int(label.split()[0][1:]) for label in top} <= ports | came, top
         note = desktop.notifications.wait_for(lambda n: about(n, ports), timeout=30, since=mark)
-        assert note.summary == f"{MANY} new local servers", note
+        # Exactly ours, plus any server another program opened within the same burst.
+        match = re.fullmatch(r"(\d+) new local servers", note.summary)
+        assert match is not None, note
+        assert MANY <= int(match.group(1)) <= MANY + len(came), (note, came)
         notes = desktop.notifications
 
         def more_than_one() -> bool:

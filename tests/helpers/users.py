@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import pwd
 import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -115,15 +116,20 @@ class OtherUser:
 
 
 def _command_pid(sudo: subprocess.Popen[str], timeout: float = 10.0) -> int:
-    """The pid of the command sudo runs (sudo forks it as its child)."""
+    """The pid of the command sudo runs: its descendant that runs as the other user (with
+    `use_pty`, Debian's default, sudo forks a monitor process of root's first)."""
     parent = psutil.Process(sudo.pid)
+    uid = pwd.getpwnam(OTHER).pw_uid
 
-    def children() -> list[psutil.Process]:
+    def command() -> int | None:
         try:
-            return parent.children()
+            for child in parent.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    if child.uids().real == uid:
+                        return child.pid
         except psutil.NoSuchProcess:
-            return []
+            pass
+        return None
 
-    wait_for(lambda: bool(children()) or sudo.poll() is not None, timeout)
-    found = children()
-    return found[0].pid if found else sudo.pid
+    wait_for(lambda: command() is not None or sudo.poll() is not None, timeout)
+    return command() or sudo.pid

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -90,11 +91,27 @@ def watching(*args: str) -> Iterator[subprocess.Popen[str]]:
                 stream.close()
 
 
-def read_line(proc: subprocess.Popen[str], timeout: float = 5.0) -> str:
+def read_line(proc: subprocess.Popen[str], port: int, timeout: float = 5.0) -> str:
+    """watch's next line about `port`; lines about other programs' servers are skipped (other
+    listeners open and close on a shared machine)."""
     assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], timeout)
-    assert ready, "watch printed nothing in time"
-    return proc.stdout.readline()
+    deadline = time.monotonic() + timeout
+    while True:
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, f"watch printed nothing about port {port} in time"
+        line = proc.stdout.readline()
+        assert line, "watch ended"
+        if _port_of(line) == port:
+            return line
+
+
+def _port_of(line: str) -> int | None:
+    """The port a watch line (text or JSON) is about."""
+    if line.startswith("{"):
+        port: int = json.loads(line)["server"]["port"]
+        return port
+    match = re.search(r"\b(?:opened|closed) (\d+)\b", line)
+    return int(match.group(1)) if match else None
 
 
 def wait_started(proc: subprocess.Popen[str]) -> None:
@@ -113,8 +130,8 @@ def wait_started(proc: subprocess.Popen[str]) -> None:
 def test_watch_json_reports_open_and_close_but_not_what_was_there() -> None:
     with listener("127.0.0.1") as before, watching("--json", "--interval", "0.1") as proc:
         with child_listening(["127.0.0.1", "::1"]) as child:
-            opened = json.loads(read_line(proc))
-        closed = json.loads(read_line(proc))
+            opened = json.loads(read_line(proc, child.port))
+        closed = json.loads(read_line(proc, child.port))
         assert opened["event"] == "opened" and closed["event"] == "closed"
         for event in (opened, closed):
             assert event["server"]["port"] == child.port
@@ -124,16 +141,18 @@ def test_watch_json_reports_open_and_close_but_not_what_was_there() -> None:
         assert before.getsockname()[1] != child.port
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(5) == 0
-        assert proc.stdout is not None and proc.stdout.read() == ""
+        assert proc.stdout is not None
+        later = [_port_of(line) for line in proc.stdout.read().splitlines()]
+        assert child.port not in later and before.getsockname()[1] not in later
 
 
 def test_watch_text_lines_and_ctrl_c_exits_0() -> None:
     with watching("--interval", "0.1") as proc:
         with listener("127.0.0.1") as sock:
             port = sock.getsockname()[1]
-            line = read_line(proc)
-        assert "opened" in line and str(port) in line and str(os.getpid()) in line
-        assert "closed" in read_line(proc)
+            line = read_line(proc, port)
+        assert "opened" in line and str(os.getpid()) in line
+        assert "closed" in read_line(proc, port)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(5) == 0
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
+from tests.helpers.artifacts import artifacts_dir
 from tray.icons import ASSET_SIZES, badge_text, render, write_assets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,7 +206,6 @@ def test_contact_sheet() -> None:
             tile = Image.new("RGBA", (cell, cell), (*panel, 255))
             tile.alpha_composite(render(count, size=size, **look), ((cell - size) // 2,) * 2)
             sheet.paste(tile.convert("RGB"), (col * cell, row * cell))
-    out = ROOT / "test-artifacts" / "icons.png"
-    out.parent.mkdir(exist_ok=True)
+    out = artifacts_dir() / "icons.png"
     sheet.resize((sheet.width * zoom, sheet.height * zoom), Image.Resampling.NEAREST).save(out)
     assert out.stat().st_size > 0
