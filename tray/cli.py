@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     auto = sub.add_parser("autostart", help="start porttray at login")
     auto.add_argument("action", choices=("on", "off", "status"))
+    from tray.commands import agent
+
+    agent.add_parsers(sub)
     return parser
 
 
@@ -87,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command in COMMANDS:
         return COMMANDS[args.command](args)
+    from tray.commands import agent
+
+    if args.command in agent.COMMANDS:
+        return agent.COMMANDS[args.command](args)
     from tray.app import run_tray
 
     return run_tray(interval=args.tray_interval, method=args.method)
