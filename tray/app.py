@@ -26,7 +26,7 @@ from tray.model import Identity, Server
 from tray.monitor import Hooks, Monitor, SetAutostart, SetPaused, StillRunning
 from tray.notify import Notifier
 from tray.policy import note_for
-from tray.state import AppState
+from tray.state import RECENT_LIMIT, AppState
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,12 @@ class App:
         )
         self._notifier = Notifier(fallback=self._fallback_notify, icon=_notification_icon())
         self._clipboard = Clipboard(on_error=self.report, use_gtk=backend.glib)
-        hooks = Hooks(self._on_state, self._on_notes, self._open_server, self.report)
+        from tray import history
+
+        self._history = history.Recorder(history.History(), self.report)
+        hooks = Hooks(
+            self._on_state, self._on_notes, self._open_server, self.report, self._history.events
+        )
         self.monitor = Monitor(
             open_engine(method),
             hooks,
@@ -107,6 +112,7 @@ class App:
             interval=interval,
             identify=self._identify,
             watcher=watcher,
+            recent=history.recently_closed(RECENT_LIMIT),
         )
         self._stopping = threading.Event()
 
@@ -124,6 +130,7 @@ class App:
         return 0
 
     def _setup(self, icon: Any) -> None:
+        self._history.start()
         self.monitor.start()  # the first scan fills the menu before the icon shows
         icon.visible = True
         self._install_signal_handlers()
@@ -159,6 +166,7 @@ class App:
     def _shutdown(self) -> None:
         self._stopping.set()
         self.monitor.stop()
+        self._history.stop()
         self._notifier.stop()
 
     # state → UI

@@ -19,6 +19,7 @@ from tray import __version__, autostart, config, rules
 from tray.config import Config
 from tray.diff import diff
 from tray.discover import Engine, open_engine
+from tray.history import Recorder
 from tray.model import Closed, Server, Snapshot
 from tray.probes import identify_all
 from tray.report import event_line, iso, server_json, table
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tray.commands import agent
 
     agent.add_parsers(sub)
+    from tray.commands import history
+
+    history.add_parser(sub)
     return parser
 
 
@@ -94,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command in agent.COMMANDS:
         return agent.COMMANDS[args.command](args)
+    if args.command == "history":
+        from tray.commands.history import run_history
+
+        return run_history(args)
     from tray.app import run_tray
 
     return run_tray(interval=args.tray_interval, method=args.method)
@@ -142,19 +150,26 @@ def _watch(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     engine = open_engine(args.method)
+    from tray.commands.history import recorder
+
+    record = recorder()
     try:
-        _watch_loop(engine, args, stop)
+        _watch_loop(engine, args, stop, record)
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away: end quietly
     finally:
         engine.close()
+        record.stop()
     return 0
 
 
-def _watch_loop(engine: Engine, args: argparse.Namespace, stop: threading.Event) -> None:
+def _watch_loop(
+    engine: Engine, args: argparse.Namespace, stop: threading.Event, record: Recorder
+) -> None:
     settings = _settings()
     scan = engine.scan()
     previous = _visible(scan, settings, args.all)
+    record.events(previous.servers, ())
     scanned = scan.servers
     logger.info("watching with %s every %.2f s", engine.method, args.interval)
     deadline = time.monotonic()
@@ -169,7 +184,9 @@ def _watch_loop(engine: Engine, args: argparse.Namespace, stop: threading.Event)
             continue  # the very same listeners as last time: nothing can have changed
         scanned = scan.servers
         current = _visible(scan, settings, args.all)
-        for event in diff(previous, current):
+        events = diff(previous, current)
+        record.events((), events)
+        for event in events:
             kind = "closed" if isinstance(event, Closed) else "opened"
             label = rules.label_of(settings, event.server)
             _print_event(kind, event.server, event.at, args.json, label)

@@ -19,7 +19,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -27,10 +27,11 @@ from tray import policy, rules
 from tray.config import Config, ConfigWatcher
 from tray.diff import diff
 from tray.discover import Engine
-from tray.model import Event, Identity, Opened, Server, Snapshot
+from tray.model import Closed, Event, Identity, Opened, Server, Snapshot
 from tray.probing import ProbePlan
 from tray.state import (
     AppState,
+    Gone,
     Key,
     apply_events,
     apply_identity,
@@ -112,6 +113,9 @@ class Hooks:
     """A rule asks for this new server to be opened in the browser."""
     on_error: Callable[[str], None] = lambda message: None
     """Something the user should know (a bad settings file)."""
+    on_seen: Callable[[tuple[Server, ...], tuple[Event, ...]], None] = lambda servers, events: None
+    """For the history: the servers of the first scan, then each scan's events (a closed
+    server as the tray knew it, with its identity)."""
 
 
 class Monitor:
@@ -126,6 +130,7 @@ class Monitor:
         interval: float | None = None,
         identify: Identify | None = None,
         watcher: ConfigWatcher | None = None,
+        recent: tuple[Gone, ...] = (),
     ) -> None:
         self._engine = engine
         self._hooks = hooks
@@ -139,7 +144,7 @@ class Monitor:
         self._lifecycle = threading.Lock()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="porttray-monitor", daemon=True)
-        self.state = AppState(method=engine.method, config=config)
+        self.state = AppState(method=engine.method, config=config, recent=recent)
         """The state published last: read it from any thread."""
         self._policy = policy.Policy()
         self._snapshot: Snapshot | None = None
@@ -219,7 +224,10 @@ class Monitor:
         first = self._snapshot is None
         events = diff(self._snapshot, snapshot)
         self._snapshot = snapshot
+        before = self.state
         self._publish(apply_events(self.state, shown, events))
+        if first or events:
+            self._hooks.on_seen(shown if first else (), tuple(_as_known(before, events)))
         self._route(events)
         opened = tuple(e.server for e in events if isinstance(e, Opened))
         for event in events:
@@ -348,6 +356,13 @@ class Monitor:
         self._redraw_due = math.inf
         self._redrawn = now
         self._hooks.on_state(self.state)
+
+
+def _as_known(state: AppState, events: list[Event]) -> Iterator[Event]:
+    """Events with a closed server's identity as the state held it (a scan has none)."""
+    for event in events:
+        entry = state.find(event.server.key) if isinstance(event, Closed) else None
+        yield Closed(entry.server, event.at) if entry is not None else event
 
 
 def _identified(state: AppState, key: Key) -> bool:
