@@ -132,7 +132,9 @@ def _list(args: argparse.Namespace) -> int:
         engine.close()
     servers = identify_all(servers, settings)
     if args.json:
-        print(json.dumps([server_json(s, rules.label_of(settings, s)) for s in servers], indent=2))
+        from tray.commands.agent import json_of
+
+        print(json.dumps([json_of(s, rules.label_of(settings, s)) for s in servers], indent=2))
     elif servers:
         labels = {s.key: label for s in servers if (label := rules.label_of(settings, s))}
         print(table(servers, labels))

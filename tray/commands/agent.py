@@ -39,6 +39,7 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     free.add_argument("--from", dest="start", type=_port, default=8000, metavar="N")
     free.add_argument("-n", dest="count", type=_count, default=1, metavar="K")
     free.add_argument("--json", action="store_true", help="print a JSON array")
+    sub.add_parser("mcp", help="serve porttray's tools to a coding agent (MCP over stdio)")
 
 
 def _port(text: str) -> int:
@@ -77,14 +78,15 @@ def wait_for(
             return server
         if server is not None and now - checked >= HTTP_EVERY:
             checked = now
-            if _answers_http(server, target, deadline - now):
+            if answers_http(server, target, deadline - now):
                 return server
         if now >= deadline:
             return None
         time.sleep(min(POLL, max(0.0, deadline - now)))
 
 
-def _answers_http(server: Server, target: agent.Target, left: float) -> bool:
+def answers_http(server: Server, target: agent.Target, left: float) -> bool:
+    """Whether the server at the target answers HTTP (or HTTPS) within `left` seconds."""
     from tray.identify.probe import probe
 
     host = target.host or server.host or "127.0.0.1"
@@ -121,7 +123,7 @@ def run_who(args: argparse.Namespace) -> int:
     finally:
         engine.close()
     if args.json:
-        print(json.dumps([server_json(s) for s in found], indent=2))
+        print(json.dumps([json_of(s) for s in found], indent=2))
     else:
         for server in found:
             print(who_line(server))
@@ -130,6 +132,13 @@ def run_who(args: argparse.Namespace) -> int:
             print(f"porttray: nothing listens on port {args.port}", file=sys.stderr)
         return 1
     return 0
+
+
+def json_of(server: Server, label: str | None = None) -> dict[str, object]:
+    """The `list --json` object of a server, with whether it is orphaned (None: unknown)."""
+    from tray.orphans import orphaned
+
+    return {**server_json(server, label), "orphaned": orphaned(server.pid)}
 
 
 def known(server: Server) -> Server:
@@ -187,4 +196,14 @@ def run_free(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"wait": run_wait, "who": run_who, "free": run_free}
+def run_mcp(args: argparse.Namespace) -> int:
+    """The MCP server, until the client closes stdin."""
+    try:
+        from tray import mcp_server
+    except ImportError as exc:
+        print(f"porttray: the mcp package is missing ({exc}); pip install mcp", file=sys.stderr)
+        return 3
+    return mcp_server.run(args.method)
+
+
+COMMANDS = {"wait": run_wait, "who": run_who, "free": run_free, "mcp": run_mcp}
