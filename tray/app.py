@@ -224,6 +224,9 @@ class App:
             self._hide(action.server[0])
         elif action.kind in ("stop", "force") and action.server is not None:
             self._stop(action.server, force=action.kind == "force")
+        elif action.kind == "stop_orphans":
+            for key in sorted(state.orphans, key=lambda k: (k[0], k[1] or 0)):
+                self._stop(key, force=False)  # each re-checked as Stop server does
         elif action.kind == "quit":
             self.quit()
 

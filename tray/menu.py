@@ -23,7 +23,9 @@ MORE_LIMIT = 40
 """Servers listed under "More": past that a menu is no way to find one, and every entry costs
 GTK widgets and D-Bus traffic on each rebuild (a 1,000-server menu rebuilds in about 60 ms so)."""
 
-ActionKind = Literal["open", "copy", "hide", "stop", "force", "pause", "autostart", "quit"]
+ActionKind = Literal[
+    "open", "copy", "hide", "stop", "force", "stop_orphans", "pause", "autostart", "quit"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,8 @@ def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) 
         host = url_host(server, state.config.address)
         item = server_item(server, host, label_of(state.config, server))
         manage = manage_items(server, user, server.key in state.stopping)
-        return Item(item.label, children=(*item.children, SEPARATOR, *manage))
+        text = f"{item.label}  {ORPHANED}" if server.key in state.orphans else item.label
+        return Item(text, children=(*item.children, SEPARATOR, *manage))
 
     if not state.entries:
         items.append(Item("No local servers", enabled=False))
@@ -82,6 +85,7 @@ def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) 
             more.append(Item(f"… {unlisted} more: porttray list shows them all", enabled=False))
         items.append(Item(f"More ({len(rest)})", children=tuple(more)))
     items.append(SEPARATOR)
+    items.extend(orphan_items(state, user))
     if state.recent:
         items.append(Item("Recently closed", children=tuple(_gone(g) for g in state.recent)))
     items.append(Item("Pause notifications", Action("pause"), checked=state.paused))
@@ -119,6 +123,24 @@ def manage_items(server: Server, user: str | None, stopping: bool) -> tuple[Item
         if stopping:
             items.append(Item("Force stop (still running)", Action("force", server=server.key)))
     return tuple(items)
+
+
+ORPHANED = "(orphaned)"
+"""Marks a server whose launcher is gone."""
+
+
+def orphan_items(state: AppState, user: str | None) -> tuple[Item, ...]:
+    """ "Stop orphaned servers (N)", confirmed once, for the user's own orphaned servers."""
+    mine = [
+        e.server
+        for e in state.entries
+        if e.server.key in state.orphans and e.server.process and e.server.process.user == user
+    ]
+    if user is None or not mine:
+        return ()
+    confirm = f"Yes, stop {len(mine)} orphaned server{'s' if len(mine) != 1 else ''}"
+    ask = Item(confirm, Action("stop_orphans"))
+    return (Item(f"Stop orphaned servers ({len(mine)})", children=(ask,)),)
 
 
 def _gone(gone: Gone) -> Item:

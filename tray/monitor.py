@@ -38,6 +38,7 @@ from tray.state import (
     mark_stopping,
     set_autostart,
     set_config,
+    set_orphans,
     set_paused,
 )
 
@@ -45,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 Identify = Callable[[Server], Identity]
 CONFIG_CHECK_EVERY = 1.0
+ORPHAN_CHECK_EVERY = 2.0
+"""Seconds between two looks at whether the user's servers lost their launcher (3 small /proc
+reads per server)."""
 REDRAW_GAP = 0.4
 """Seconds between two redraws at the least: a lone change shows at once, but servers churning
 several times a second cost one menu rebuild per gap, not one each (a rebuild re-exports the
@@ -151,6 +155,7 @@ class Monitor:
         self._scanned: tuple[Server, ...] | None = None
         self._to_open: dict[Key, float] = {}
         self._config_checked = 0.0
+        self._orphans_checked = -math.inf
         self._redrawn = -math.inf
         self._redraw_due = math.inf
         """When the shell should next redraw (inf: nothing pending)."""
@@ -202,6 +207,7 @@ class Monitor:
                     next_poll = self._next(next_poll)
                     self._check_config()
                     self._poll()
+                    self._check_orphans()
                 self._due_work()
             except Exception:
                 logger.exception("the monitor hit an unexpected error; it keeps running")
@@ -316,6 +322,16 @@ class Monitor:
             self._hooks.on_error(f"settings not applied, keeping the last good ones: {error}")
         self._apply_config(config)
 
+    def _check_orphans(self) -> None:
+        now = time.monotonic()
+        if now - self._orphans_checked < ORPHAN_CHECK_EVERY:
+            return
+        self._orphans_checked = now
+        from tray.orphans import orphaned
+
+        mine = (e.server for e in self.state.entries if _owned(e.server, self._user))
+        self._publish(set_orphans(self.state, frozenset(s.key for s in mine if orphaned(s.pid))))
+
     def _apply_config(self, config: Config) -> None:
         if config == self.state.config:
             return
@@ -363,6 +379,10 @@ def _as_known(state: AppState, events: list[Event]) -> Iterator[Event]:
     for event in events:
         entry = state.find(event.server.key) if isinstance(event, Closed) else None
         yield Closed(entry.server, event.at) if entry is not None else event
+
+
+def _owned(server: Server, user: str) -> bool:
+    return server.process is not None and server.process.user == user
 
 
 def _identified(state: AppState, key: Key) -> bool:

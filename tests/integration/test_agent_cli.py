@@ -133,3 +133,14 @@ def test_who_reports_another_users_server(other_user: OtherUser) -> None:
         assert obj["pid"] == proc.pid and obj["user"] == other_user.name
     else:  # a normal user cannot see the owner: it says so rather than guessing
         assert obj["pid"] is None and obj["user"] is None
+
+
+def test_list_and_who_json_say_which_servers_are_orphaned() -> None:
+    from tests.helpers.orphan import orphan_server
+
+    with orphan_server() as (port, pid), child_listening(["127.0.0.1"]) as child:
+        listed = {o["port"]: o for o in json.loads(run("list", "--json").stdout)}
+        (who,) = json.loads(run("who", str(port), "--json").stdout)
+    assert listed[port]["pid"] == pid and listed[port]["orphaned"] is True
+    assert listed[child.port]["orphaned"] is False
+    assert who["orphaned"] is True
