@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -74,7 +75,7 @@ def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) 
     if not state.entries:
         items.append(Item("No local servers", enabled=False))
     elif len(state.entries) <= limit:
-        items.extend(entry(e) for e in state.entries)
+        items.extend(by_project(state.entries, entry))
     else:
         newest = sorted(state.entries, key=lambda e: (-e.since, e.server.port))
         shown, rest = newest[:limit], sorted(newest[limit:], key=_by_port)
@@ -123,6 +124,31 @@ def manage_items(server: Server, user: str | None, stopping: bool) -> tuple[Item
         if stopping:
             items.append(Item("Force stop (still running)", Action("force", server=server.key)))
     return tuple(items)
+
+
+OTHER_PROJECTS = "Other"
+"""The heading of servers with no project, when the menu is grouped."""
+HEADING_LIMIT = 48
+
+
+def by_project(entries: tuple[Entry, ...], entry: Callable[[Entry], Item]) -> list[Item]:
+    """One flat list for one project; with several, a heading per project (by name, servers by
+    port under it), and servers without a project last under "Other"."""
+    projects = {p for e in entries if (p := e.server.identity.project) is not None}
+    if len(projects) < 2:
+        return [entry(e) for e in entries]
+    groups: dict[str | None, list[Entry]] = {}
+    for e in entries:
+        groups.setdefault(e.server.identity.project, []).append(e)
+    names = sorted(projects, key=lambda name: (name.casefold(), name))
+    items: list[Item] = []
+    for name in [*names, None] if None in groups else names:
+        if items:
+            items.append(SEPARATOR)
+        heading = name if name is None or len(name) <= HEADING_LIMIT else name[:47] + "…"
+        items.append(Item(heading or OTHER_PROJECTS, enabled=False))
+        items.extend(entry(e) for e in sorted(groups[name], key=_by_port))
+    return items
 
 
 ORPHANED = "(orphaned)"

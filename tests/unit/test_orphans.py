@@ -1,11 +1,13 @@
-"""Orphan detection (pure part) and how the menu and state show orphaned servers."""
+"""Orphan detection (pure part), and how the menu shows orphaned servers and project groups."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 
 from tray import menu, orphans
-from tray.model import Closed, ProcessInfo, Server
+from tray.model import Closed, Identity, ProcessInfo, Server
 from tray.state import AppState, Entry, apply_events, set_orphans
 
 
@@ -69,3 +71,34 @@ def test_a_closed_orphan_leaves_the_set() -> None:
     state = apply_events(state, (), [Closed(server, 5.0)])
     assert state.orphans == frozenset()
     assert not [i for i in menu.build(state, user="ann") if i.label.startswith("Stop orphaned")]
+
+
+def _in(port: int, project: str | None) -> Entry:
+    server = _server(port, "ann")
+    return Entry(dataclasses.replace(server, identity=Identity(project=project)), 0.0)
+
+
+def test_one_project_is_a_flat_list() -> None:
+    state = AppState(entries=(_in(3000, "shop"), _in(3001, None), _in(3002, "shop")))
+    labels = [i.label for i in menu.build(state, user="ann")[:3]]
+    assert [lbl.split()[0] for lbl in labels] == [":3000", ":3001", ":3002"]
+
+
+def test_several_projects_are_grouped_under_headings() -> None:
+    entries = (
+        _in(3000, "shop@fix"),
+        _in(3001, None),
+        _in(4000, "API"),
+        _in(5000, "shop"),
+        _in(5001, "shop@fix"),
+        _in(6000, "x" * 80),
+    )
+    items = menu.build(AppState(entries=entries), user="ann")
+    shown = [(i.label.split()[0] if i.enabled else f"[{i.label}]") for i in items]
+    assert shown[: shown.index("Pause")] == [
+        "[API]", ":4000", "-",
+        "[shop]", ":5000", "-",
+        "[shop@fix]", ":3000", ":5001", "-",
+        f"[{'x' * 47}…]", ":6000", "-",
+        "[Other]", ":3001", "-",
+    ]  # fmt: skip
