@@ -141,9 +141,15 @@ class History:
         return [Row(r[0], None if r[1] < 0 else r[1], *r[2:]) for r in found]
 
     def _write(self, rows: list[tuple[object, ...]]) -> None:
-        with self._connection() as db, db:
-            db.executemany(_UPSERT, rows)
-            db.execute(_PRUNE, (MAX_ROWS,))
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")  # take the write lock now: a busy file is waited for
+            try:
+                db.executemany(_UPSERT, rows)
+                db.execute(_PRUNE, (MAX_ROWS,))
+            except BaseException:
+                db.rollback()
+                raise
+            db.execute("COMMIT")
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -204,6 +210,7 @@ def _prepare(db: sqlite3.Connection) -> None:
     if version > SCHEMA_VERSION:
         raise _Newer(f"written by a newer porttray (format {version})")
     db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")  # in WAL mode: durable at checkpoints, never corrupt
     if version < SCHEMA_VERSION:
         db.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
 

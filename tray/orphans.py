@@ -44,11 +44,15 @@ def orphaned(pid: int | None, proc: str = "/proc") -> bool | None:
     if parsed is None:
         return None
     ppid, tty = parsed
+    if tty != 0:
+        return False  # the common case costs one read
     parent = _read(f"{proc}/{ppid}/comm") if ppid > 1 else None
-    cgroup = (_read(f"{proc}/{pid}/cgroup") or b"").decode("utf-8", "replace")
-    leaf = cgroup.strip().splitlines()[-1].rsplit("/", 1)[-1] if cgroup.strip() else ""
     name = parent.decode("utf-8", "replace").strip() if parent else None
-    return decide(ppid, tty != 0, name, leaf)
+    if ppid > 1 and name not in SUBREAPERS:
+        return False
+    cgroup = (_read(f"{proc}/{pid}/cgroup") or b"").decode("utf-8", "replace").strip()
+    leaf = cgroup.splitlines()[-1].rsplit("/", 1)[-1] if cgroup else ""
+    return decide(ppid, False, name, leaf)
 
 
 def _orphaned_psutil(pid: int) -> bool | None:

@@ -100,12 +100,17 @@ def read_line(proc: subprocess.Popen[str], timeout: float = 5.0) -> str:
 def wait_started(proc: subprocess.Popen[str]) -> None:
     """watch logs its start at -v; that line means the baseline is taken."""
     assert proc.stderr is not None
+    fd, seen = proc.stderr.fileno(), b""
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stderr], [], [], deadline - time.monotonic())
-        if ready and "watching with" in proc.stderr.readline():
-            return
-    raise AssertionError("watch did not start")
+    while time.monotonic() < deadline and b"watching with" not in seen:
+        # raw reads: a buffered readline could leave the line wanted in its buffer, unseen by select
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 65536) if ready else b""
+        if ready and not chunk:
+            break  # watch exited
+        seen += chunk
+    if b"watching with" not in seen:
+        raise AssertionError(f"watch did not start: {seen!r}")
 
 
 def test_watch_json_reports_open_and_close_but_not_what_was_there() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import sys
 import time
 from typing import Any
@@ -19,6 +20,8 @@ from tray import agent
 from tray.discover import Engine, open_engine
 from tray.model import Server
 from tray.report import iso, server_json
+
+logger = logging.getLogger(__name__)
 
 POLL = 0.1
 """Seconds between two looks at the listener table while waiting."""
@@ -102,6 +105,7 @@ def run_wait(args: argparse.Namespace) -> int:
         print(f"porttray: {exc} (see porttray wait --help)", file=sys.stderr)
         return 2
     engine = open_engine(args.method)
+    logger.info("waiting for %s with %s", args.target, engine.method)
     try:
         server = wait_for(engine, target, args.timeout, http=args.http)
     finally:
