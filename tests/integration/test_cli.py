@@ -82,6 +82,7 @@ def watching(*args: str) -> Iterator[subprocess.Popen[str]]:
         wait_started(proc)
         yield proc
     finally:
+        _PENDING.pop(proc.pid, None)
         if proc.poll() is None:
             proc.kill()
         proc.wait(5)
@@ -90,11 +91,24 @@ def watching(*args: str) -> Iterator[subprocess.Popen[str]]:
                 stream.close()
 
 
-def read_line(proc: subprocess.Popen[str], timeout: float = 5.0) -> str:
+_PENDING: dict[int, list[str]] = {}
+
+
+def read_line(proc: subprocess.Popen[str], port: int, timeout: float = 5.0) -> str:
+    """The next line watch prints about `port` (other programs on the machine open ports too).
+    Read raw from the pipe: a buffered readline could keep a line from select's sight."""
     assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], timeout)
-    assert ready, "watch printed nothing in time"
-    return proc.stdout.readline()
+    fd, pending = proc.stdout.fileno(), _PENDING.setdefault(proc.pid, [""])
+    deadline = time.monotonic() + timeout
+    while True:
+        *lines, pending[0] = pending[0].split("\n")
+        for index, line in enumerate(lines):
+            if f" {port} " in line or f'"port": {port},' in line:
+                pending[0] = "\n".join([*lines[index + 1 :], pending[0]])
+                return line + "\n"
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, f"watch printed nothing about port {port} in time"
+        pending[0] += os.read(fd, 65536).decode()
 
 
 def wait_started(proc: subprocess.Popen[str]) -> None:
@@ -116,8 +130,8 @@ def wait_started(proc: subprocess.Popen[str]) -> None:
 def test_watch_json_reports_open_and_close_but_not_what_was_there() -> None:
     with listener("127.0.0.1") as before, watching("--json", "--interval", "0.1") as proc:
         with child_listening(["127.0.0.1", "::1"]) as child:
-            opened = json.loads(read_line(proc))
-        closed = json.loads(read_line(proc))
+            opened = json.loads(read_line(proc, child.port))
+        closed = json.loads(read_line(proc, child.port))
         assert opened["event"] == "opened" and closed["event"] == "closed"
         for event in (opened, closed):
             assert event["server"]["port"] == child.port
@@ -127,15 +141,16 @@ def test_watch_json_reports_open_and_close_but_not_what_was_there() -> None:
         assert before.getsockname()[1] != child.port
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(5) == 0
-        assert proc.stdout is not None and proc.stdout.read() == ""
+        assert proc.stdout is not None
+        assert str(child.port) not in _PENDING.pop(proc.pid)[0] + proc.stdout.read()
 
 
 def test_watch_text_lines_and_ctrl_c_exits_0() -> None:
     with watching("--interval", "0.1") as proc:
         with listener("127.0.0.1") as sock:
             port = sock.getsockname()[1]
-            line = read_line(proc)
+            line = read_line(proc, port)
         assert "opened" in line and str(port) in line and str(os.getpid()) in line
-        assert "closed" in read_line(proc)
+        assert "closed" in read_line(proc, port)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(5) == 0
