@@ -102,6 +102,8 @@ class App:
         from tray import history
 
         self._history = history.Recorder(history.History(), self.report)
+        past = history.History()  # read here, before the first scan; notices wait for _setup
+        self._history_notices = past.notices
         hooks = Hooks(
             self._on_state, self._on_notes, self._open_server, self.report, self._history.events
         )
@@ -112,7 +114,7 @@ class App:
             interval=interval,
             identify=self._identify,
             watcher=watcher,
-            recent=history.recently_closed(RECENT_LIMIT),
+            recent=history.recently_closed(RECENT_LIMIT, past),
         )
         self._stopping = threading.Event()
 
@@ -137,6 +139,8 @@ class App:
         self._notifier.start()  # may wait a moment for the notification server's answer
         if self._startup_error is not None:
             self.report(f"settings not applied, using the defaults: {self._startup_error}")
+        for notice in self._history_notices:
+            self.report(notice)
         self.monitor.send(SetAutostart(self._autostart.enabled()))
         logger.info(
             "porttray is running (%s backend, %s discovery)",
