@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from tray import __version__, autostart, config, rules
 from tray.config import Config
+from tray.containers import Containers
 from tray.diff import diff
 from tray.discover import Engine, open_engine
 from tray.history import Recorder
@@ -25,6 +26,8 @@ from tray.probes import identify_all
 from tray.report import event_line, iso, server_json, table
 
 logger = logging.getLogger("tray")
+CONTAINER_WAIT = 1.0
+"""Seconds `watch` holds back a new container proxy's `opened` line while the engine names it."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -127,9 +130,12 @@ def _list(args: argparse.Namespace) -> int:
     settings = _settings()
     engine = open_engine(args.method)
     try:
-        servers = _shown(engine.scan().servers, settings, args.all)
+        scanned = engine.scan().servers
     finally:
         engine.close()
+    boxes = Containers()
+    boxes.refresh()  # one question to the container engine, a second at the most
+    servers = _shown(boxes.attach(scanned), settings, args.all)
     servers = identify_all(servers, settings)
     if args.json:
         from tray.commands.agent import json_of
@@ -152,40 +158,54 @@ def _watch(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     engine = open_engine(args.method)
+    boxes = Containers()
     from tray.commands.history import recorder
 
     record = recorder()
     try:
-        _watch_loop(engine, args, stop, record)
+        _watch_loop(engine, boxes, args, stop, record)
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away: end quietly
     finally:
         engine.close()
+        boxes.close()
         record.stop()
     return 0
 
 
 def _watch_loop(
-    engine: Engine, args: argparse.Namespace, stop: threading.Event, record: Recorder
+    engine: Engine,
+    boxes: Containers,
+    args: argparse.Namespace,
+    stop: threading.Event,
+    record: Recorder,
 ) -> None:
     settings = _settings()
-    scan = engine.scan()
+    boxes.refresh()  # so the first events already name their containers
+    boxes.start()
+    scan = _with_containers(engine.scan(), boxes)
     previous = _visible(scan, settings, args.all)
     record.events(previous.servers, ())
     scanned = scan.servers
     logger.info("watching with %s every %.2f s", engine.method, args.interval)
     deadline = time.monotonic()
+    held: float | None = None
     while True:
         deadline += args.interval
         if stop.wait(max(0.0, deadline - time.monotonic())):
             return
         if time.monotonic() - deadline > args.interval:
             deadline = time.monotonic()  # after a suspend, resume the schedule from now
-        scan = engine.scan()
+        scan = _with_containers(engine.scan(), boxes)
         if scan.servers is scanned:
-            continue  # the very same listeners as last time: nothing can have changed
-        scanned = scan.servers
+            continue  # the very same listeners and containers: nothing can have changed
         current = _visible(scan, settings, args.all)
+        if boxes.pending(current.servers, previous.by_key()):
+            held = held or time.monotonic()
+            if time.monotonic() - held < CONTAINER_WAIT:
+                continue  # a new proxy: give the engine a moment to name its container
+        held = None
+        scanned = scan.servers
         events = diff(previous, current)
         record.events((), events)
         for event in events:
@@ -193,6 +213,13 @@ def _watch_loop(
             label = rules.label_of(settings, event.server)
             _print_event(kind, event.server, event.at, args.json, label)
         previous = current
+
+
+def _with_containers(snapshot: Snapshot, boxes: Containers) -> Snapshot:
+    servers = boxes.attach(snapshot.servers)
+    if servers is snapshot.servers:
+        return snapshot
+    return Snapshot(servers, snapshot.method, snapshot.taken)
 
 
 def _visible(snapshot: Snapshot, settings: Config, include_all: bool) -> Snapshot:

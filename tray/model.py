@@ -73,6 +73,26 @@ class Identity:
 
 
 @dataclass(frozen=True, slots=True)
+class Container:
+    """The container behind a published port, as the container engine reports it."""
+
+    id: str
+    """The container's full id."""
+    name: str
+    """Its name, without the leading slash ("acme-web")."""
+    image: str | None = None
+    """The image it runs ("nginx:1.27")."""
+    project: str | None = None
+    """The Compose project (label com.docker.compose.project)."""
+    service: str | None = None
+    """The Compose service (label com.docker.compose.service)."""
+    health: str | None = None
+    """"healthy", "unhealthy", "starting", or None when it has no health check."""
+    port: int | None = None
+    """The container's own port that the published port leads to."""
+
+
+@dataclass(frozen=True, slots=True)
 class Server:
     """Everything one process listens on at one port: the unit porttray shows."""
 
@@ -88,6 +108,8 @@ class Server:
     """Whether an IPv6 wildcard bind refuses IPv4 (None when unknown or not applicable)."""
     identity: Identity = field(default_factory=Identity)
     """What the server is (filled in after probing)."""
+    container: Container | None = None
+    """The container whose published port this is, when a container engine says so."""
 
     @property
     def key(self) -> tuple[int, int | None]:

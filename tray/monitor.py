@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from tray import policy, rules
 from tray.config import Config, ConfigWatcher
+from tray.containers import Containers
 from tray.diff import diff
 from tray.discover import Engine
 from tray.model import Closed, Event, Identity, Opened, Server, Snapshot
@@ -134,9 +135,11 @@ class Monitor:
         interval: float | None = None,
         identify: Identify | None = None,
         watcher: ConfigWatcher | None = None,
+        containers: Containers | None = None,
         recent: tuple[Gone, ...] = (),
     ) -> None:
         self._engine = engine
+        self._containers = containers
         self._hooks = hooks
         self._fixed_interval = interval
         self._identify = identify
@@ -171,6 +174,8 @@ class Monitor:
         with self._lifecycle:
             if self._stopped:
                 return
+            if self._containers is not None:
+                self._containers.start()
             self._poll()
             self._thread.start()
 
@@ -189,6 +194,8 @@ class Monitor:
             self._thread.join(timeout)
         self._probes.shutdown(wait=False, cancel_futures=True)
         self._engine.close()
+        if self._containers is not None:
+            self._containers.close()
 
     def _run(self) -> None:
         next_poll = time.monotonic() + self.interval
@@ -222,10 +229,13 @@ class Monitor:
 
     def _poll(self) -> None:
         scan = self._engine.scan()
-        if scan.servers is self._scanned:
-            return  # the engine found the very same listeners: nothing to do
-        self._scanned = scan.servers
-        shown = tuple(s for s in scan.servers if self._shown(s))
+        servers = scan.servers
+        if self._containers is not None:
+            servers = self._containers.attach(servers)  # reads the last answer; never waits
+        if servers is self._scanned:
+            return  # the very same listeners and containers: nothing to do
+        self._scanned = servers
+        shown = tuple(s for s in servers if self._shown(s))
         snapshot = Snapshot(shown, scan.method, scan.taken)
         first = self._snapshot is None
         events = diff(self._snapshot, snapshot)

@@ -17,10 +17,30 @@ def runner(server: Server) -> str | None:
     return server.identity.kind or server.name
 
 
+def container_label(server: Server) -> str | None:
+    """The container behind the server: "acme-web (shop/web)" for Compose, else its name."""
+    box = server.container
+    if box is None:
+        return None
+    if box.project and box.service:
+        return f"{box.name} ({box.project}/{box.service})"
+    return box.name
+
+
+def project(server: Server) -> str | None:
+    """The server's project: its Compose project for a container (whose proxy's folder says
+    nothing), else the one its process runs in."""
+    box = server.container
+    return box.project if box is not None else server.identity.project
+
+
 def describe(server: Server) -> str:
     """The name of a server without its port ("Acme Shop — acme-web", "node — shop", "?")."""
     ident = server.identity
     title = _cut(ident.title) if ident.title else None
+    boxed = container_label(server)
+    if boxed is not None:
+        return f"{title} — {boxed}" if title else boxed
     first = title or runner(server) or ident.project or "unknown process"
     second = ident.project if ident.project != first else None
     if title and second is None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tray.model import Identity, Server
-from tray.naming import address, describe
+from tray.model import Container, Identity, Server
+from tray.naming import address, container_label, describe, project
 
 JsonObject = dict[str, object]
 
@@ -35,9 +35,25 @@ def server_json(server: Server, label: str | None = None) -> JsonObject:
         "started": iso(proc.started) if proc else None,
         "protocol": ident.protocol,
         "title": ident.title,
-        "project": ident.project,
+        "project": project(server),
         "kind": ident.kind,
         "label": label,
+        "container": container_json(server.container),
+    }
+
+
+def container_json(box: Container | None) -> JsonObject | None:
+    """The `container` member of a server's JSON: null for servers not in a container."""
+    if box is None:
+        return None
+    return {
+        "id": box.id,
+        "name": box.name,
+        "image": box.image,
+        "project": box.project,
+        "service": box.service,
+        "health": box.health,
+        "port": box.port,
     }
 
 
@@ -61,7 +77,7 @@ def _row(server: Server, label: str | None = None) -> tuple[str, ...]:
     return (
         str(server.port),
         address(server) if server.loopback else ", ".join(server.addresses),
-        label or (describe(server) if _known(server.identity) else ""),
+        label or (describe(server) if _known(server.identity) or server.container else ""),
         (proc.name if proc else None) or "?",
         str(server.pid) if server.pid is not None else "?",
         (proc.cwd if proc else None) or "",
@@ -77,7 +93,7 @@ def _known(identity: Identity) -> bool:
 def event_line(kind: str, server: Server, at: float) -> str:
     """One human line for `watch`."""
     proc = server.process
-    who = (proc.name if proc else None) or "unknown process"
+    who = container_label(server) or (proc.name if proc else None) or "unknown process"
     pid = f" (pid {server.pid})" if server.pid is not None else ""
     exposed = "  ⚠ exposed" if server.exposed else ""
     stamp = dt.datetime.fromtimestamp(at).strftime("%H:%M:%S")

@@ -69,7 +69,7 @@ def on_open(config: Config, server: Server) -> OnOpen:
 def is_system(server: Server, user: str) -> bool:
     """A well-known system daemon, or another user's process."""
     proc = server.process
-    if proc is None:
+    if proc is None or server.container is not None:
         return False
     if proc.name in SYSTEM_DAEMONS:
         return True

@@ -93,6 +93,7 @@ def test_json_shape_with_unknowns_as_null() -> None:
         "project": None,
         "kind": None,
         "label": None,
+        "container": None,
     }
 
 

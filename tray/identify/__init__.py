@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
+from tray.containers.mapping import probe_allowed
 from tray.identify import probe as probing
 from tray.identify.jupyter import jupyter_url
 from tray.identify.kind import kind_of
@@ -73,6 +74,8 @@ def _jupyter(server: Server, probed: Identity) -> str | None:
 def _probe(server: Server, no_probe: frozenset[str], budget: float) -> Identity:
     host = server.host
     if host is None or _listed(server.name, no_probe):
+        return Identity(protocol="other")
+    if server.container is not None and not probe_allowed(server.container):
         return Identity(protocol="other")
     return probing.probe(host, server.port, budget=budget)
 
