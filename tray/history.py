@@ -234,7 +234,10 @@ def _values(server: Server, at: float, closed: bool) -> tuple[object, ...]:
 
 
 def _cut(text: str | None) -> str | None:
-    return text[:TEXT_LIMIT] if text else None
+    """Short, and valid UTF-8: names from /proc may hold undecodable bytes (surrogates)."""
+    if not text:
+        return None
+    return text[:TEXT_LIMIT].encode("utf-8", "replace").decode("utf-8")
 
 
 class Recorder:

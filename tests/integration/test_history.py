@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -43,6 +44,14 @@ def test_a_server_is_one_row_from_open_to_close(tmp_path: Path) -> None:
     assert row.first_seen == 1100.0 and row.closed == 3000.0 and row.ran == 1900.0
     (gone,) = history.recently_closed(5, h)
     assert gone.server.port == 5173 and gone.until == 3000.0
+
+
+def test_names_that_are_not_utf8_are_kept_readable(tmp_path: Path) -> None:
+    h = History(tmp_path / "h.sqlite3")
+    odd = Server(5000, ("127.0.0.1",), 9, ProcessInfo(9, name="caf\udce9", started=1.0))
+    h.record([dataclasses.replace(odd, identity=Identity(title="\udcff\x00x"))], at=2.0)
+    (row,) = h.rows()
+    assert row.name == "caf?" and row.title == "?\x00x"
 
 
 def test_the_file_stays_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
