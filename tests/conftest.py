@@ -40,6 +40,15 @@ def _children() -> list[psutil.Process]:
 
 
 @pytest.fixture(autouse=True)
+def private_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every porttray a test starts (the tray, watch) writes its history under a temporary state
+    directory, never the user's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(autouse=True)
 def no_leaks() -> Iterator[None]:
     """Fail a test that leaves a thread, a child process or an open fd behind."""
     threads, fds = _threads(), _fds()

@@ -27,7 +27,7 @@ from tray.model import Container, Identity, Server
 from tray.monitor import Hooks, Monitor, SetAutostart, SetPaused, StillRunning
 from tray.notify import Notifier
 from tray.policy import note_for
-from tray.state import AppState
+from tray.state import RECENT_LIMIT, AppState
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,14 @@ class App:
             self.icon.on_secondary = self._open_newest
         self._notifier = Notifier(fallback=self._fallback_notify, icon=_notification_icon())
         self._clipboard = Clipboard(on_error=self.report, use_gtk=backend.glib)
-        hooks = Hooks(self._on_state, self._on_notes, self._open_server, self.report)
+        from tray import history
+
+        self._history = history.Recorder(history.History(), self.report)
+        past = history.History()  # read here, before the first scan; notices wait for _setup
+        self._history_notices = past.notices
+        hooks = Hooks(
+            self._on_state, self._on_notes, self._open_server, self.report, self._history.events
+        )
         self._containers = Containers()
         self.monitor = Monitor(
             open_engine(method),
@@ -130,6 +137,7 @@ class App:
             interval=interval,
             identify=self._identify,
             watcher=watcher,
+            recent=history.recently_closed(RECENT_LIMIT, past),
             containers=self._containers,
         )
         self._stopping = threading.Event()
@@ -152,12 +160,15 @@ class App:
     def _setup(self, icon: Any) -> None:
         if self._stopping.is_set():
             return  # the backend failed before it was ready (see _release_setup)
+        self._history.start()
         self.monitor.start()  # the first scan fills the menu before the icon shows
         icon.visible = True
         self._install_signal_handlers()
         self._notifier.start()  # may wait a moment for the notification server's answer
         if self._startup_error is not None:
             self.report(f"settings not applied, using the defaults: {self._startup_error}")
+        for notice in self._history_notices:
+            self.report(notice)
         self.monitor.send(SetAutostart(self._autostart.enabled()))
         logger.info(
             "porttray is running (%s backend, %s discovery)",
@@ -187,6 +198,7 @@ class App:
     def _shutdown(self) -> None:
         self._stopping.set()
         self.monitor.stop()
+        self._history.stop()
         self._notifier.stop()
         self._clipboard.close()
 
@@ -257,6 +269,9 @@ class App:
             self._hide(action.server[0])
         elif action.kind in ("stop", "force") and action.server is not None:
             self._stop(action.server, force=action.kind == "force")
+        elif action.kind == "stop_orphans":
+            for key in sorted(state.orphans, key=lambda k: (k[0], k[1] or 0)):
+                self._stop(key, force=False)  # each re-checked as Stop server does
         elif action.kind == "quit":
             self.quit()
 

@@ -20,6 +20,7 @@ from tray.config import Config
 from tray.containers import Containers
 from tray.diff import diff
 from tray.discover import Engine, open_engine
+from tray.history import Recorder
 from tray.model import Closed, Restarted, Server, Snapshot
 from tray.probes import identify_all, named_without_probe
 from tray.report import event_line, iso, server_json, table
@@ -99,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     auto = sub.add_parser("autostart", help="start porttray at login")
     auto.add_argument("action", choices=("on", "off", "status"))
+    from tray.commands import agent
+
+    agent.add_parsers(sub)
+    from tray.commands import history
+
+    history.add_parser(sub)
     return parser
 
 
@@ -111,6 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command in COMMANDS:
         return COMMANDS[args.command](args)
+    from tray.commands import agent
+
+    if args.command in agent.COMMANDS:
+        return agent.COMMANDS[args.command](args)
+    if args.command == "history":
+        from tray.commands.history import run_history
+
+        return run_history(args)
     from tray.app import run_tray
 
     return run_tray(interval=args.tray_interval, method=args.method)
@@ -153,7 +168,9 @@ def _list(args: argparse.Namespace) -> int:
 
 def _print_list(servers: tuple[Server, ...], settings: Config, args: argparse.Namespace) -> None:
     if args.json:
-        objs = [server_json(s, rules.label_of(settings, s)) for s in servers]
+        from tray.commands.agent import json_of
+
+        objs = [json_of(s, rules.label_of(settings, s)) for s in servers]
         print(json.dumps(objs, indent=2), flush=True)
     elif servers:
         labels = {s.key: label for s in servers if (label := rules.label_of(settings, s))}
@@ -174,24 +191,33 @@ def _watch(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     engine = open_engine(args.method)
     boxes = Containers()
+    from tray.commands.history import recorder
+
+    record = recorder()
     try:
-        _watch_loop(engine, boxes, args, stop)
+        _watch_loop(engine, boxes, args, stop, record)
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away: end quietly
     finally:
         engine.close()
         boxes.close()
+        record.stop()
     return 0
 
 
 def _watch_loop(
-    engine: Engine, boxes: Containers, args: argparse.Namespace, stop: threading.Event
+    engine: Engine,
+    boxes: Containers,
+    args: argparse.Namespace,
+    stop: threading.Event,
+    record: Recorder,
 ) -> None:
     settings = _settings()
     boxes.refresh()  # so the first events already name their containers
     boxes.start()
     scan = _with_containers(engine.scan(), boxes)
     previous = _visible(scan, settings, args.all)
+    record.events(previous.servers, ())
     scanned = scan.servers
     logger.info("watching with %s every %.2f s", engine.method, args.interval)
     deadline = time.monotonic()
@@ -214,7 +240,9 @@ def _watch_loop(
         held = None
         scanned = scan.servers
         recent = [(s, at) for s, at in recent if current.taken - at <= restarts.WINDOW]
-        for event in restarts.merge(diff(previous, current), recent):
+        events = restarts.merge(diff(previous, current), recent)
+        record.events((), events)
+        for event in events:
             if isinstance(event, Closed):
                 recent.append((event.server, event.at))
             kind = type(event).__name__.lower()

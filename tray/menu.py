@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,7 +25,9 @@ MORE_LIMIT = 40
 """Servers listed under "More": past that a menu is no way to find one, and every entry costs
 GTK widgets and D-Bus traffic on each rebuild (a 1,000-server menu rebuilds in about 60 ms so)."""
 
-ActionKind = Literal["open", "copy", "hide", "stop", "force", "pause", "autostart", "quit"]
+ActionKind = Literal[
+    "open", "copy", "hide", "stop", "force", "stop_orphans", "pause", "autostart", "quit"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +89,14 @@ def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) 
             label = f"{label}  ({printable(server.owner, 32)})"
         manage = manage_items(server, user, server.key in state.stopping, key=key)
         children = (*item.children, _sep(f"{key}/sep"), *manage)
+        if server.key in state.orphans:
+            label = f"{label}  {ORPHANED}"
         return Item(label, children=children, key=item.key)
 
     if not state.entries:
         items.append(Item("No local servers", enabled=False, key="none"))
     elif len(state.entries) <= limit:
-        items.extend(entry(e) for e in state.entries)
+        items.extend(by_project(state.entries, entry))
     else:
         newest = sorted(state.entries, key=lambda e: (-e.since, e.server.port))
         shown, rest = newest[:limit], sorted(newest[limit:], key=_by_port)
@@ -103,6 +108,7 @@ def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) 
             more.append(Item(label, enabled=False, key="more/unlisted"))
         items.append(Item(f"More ({len(rest)})", children=tuple(more), key="more"))
     items.append(_sep("sep"))
+    items.extend(orphan_items(state, user))
     if state.recent:
         gone = tuple(_gone(g) for g in state.recent)
         items.append(Item("Recently closed", children=gone, key="recent"))
@@ -157,6 +163,49 @@ def manage_items(
             force = Action("force", server=server.key)
             items.append(Item("Force stop (still running)", force, key=f"{key}/force"))
     return tuple(items)
+
+
+OTHER_PROJECTS = "Other"
+"""The heading of servers with no project, when the menu is grouped."""
+HEADING_LIMIT = 48
+
+
+def by_project(entries: tuple[Entry, ...], entry: Callable[[Entry], Item]) -> list[Item]:
+    """One flat list for one project; with several, a heading per project (by name, servers by
+    port under it), and servers without a project last under "Other"."""
+    projects = {p for e in entries if (p := e.server.identity.project) is not None}
+    if len(projects) < 2:
+        return [entry(e) for e in entries]
+    groups: dict[str | None, list[Entry]] = {}
+    for e in entries:
+        groups.setdefault(e.server.identity.project, []).append(e)
+    names = sorted(projects, key=lambda name: (name.casefold(), name))
+    items: list[Item] = []
+    for name in [*names, None] if None in groups else names:
+        if items:
+            items.append(_sep(f"project:{name}/sep"))
+        heading = name if name is None or len(name) <= HEADING_LIMIT else name[:47] + "…"
+        items.append(Item(heading or OTHER_PROJECTS, enabled=False, key=f"project:{name}"))
+        items.extend(entry(e) for e in sorted(groups[name], key=_by_port))
+    return items
+
+
+ORPHANED = "(orphaned)"
+"""Marks a server whose launcher is gone."""
+
+
+def orphan_items(state: AppState, user: str | None) -> tuple[Item, ...]:
+    """ "Stop orphaned servers (N)", confirmed once, for the user's own orphaned servers."""
+    mine = [
+        e.server
+        for e in state.entries
+        if e.server.key in state.orphans and e.server.process and e.server.process.user == user
+    ]
+    if user is None or not mine:
+        return ()
+    confirm = f"Yes, stop {len(mine)} orphaned server{'s' if len(mine) != 1 else ''}"
+    ask = Item(confirm, Action("stop_orphans"), key="orphans/yes")
+    return (Item(f"Stop orphaned servers ({len(mine)})", children=(ask,), key="orphans"),)
 
 
 def _gone(gone: Gone) -> Item:

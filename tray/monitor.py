@@ -18,7 +18,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -27,16 +27,18 @@ from tray.config import Config, ConfigWatcher
 from tray.containers import Containers
 from tray.diff import diff
 from tray.discover import Engine
-from tray.model import Event, Identity, Opened, Restarted, Server, Snapshot
+from tray.model import Closed, Event, Identity, Opened, Restarted, Server, Snapshot
 from tray.probing import ProbePlan
 from tray.state import (
     AppState,
+    Gone,
     Key,
     apply_events,
     apply_identity,
     mark_stopping,
     set_autostart,
     set_config,
+    set_orphans,
     set_paused,
 )
 
@@ -44,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 Identify = Callable[[Server], Identity]
 CONFIG_CHECK_EVERY = 1.0
+ORPHAN_CHECK_EVERY = 2.0
+"""Seconds between two looks at whether the user's servers lost their launcher (3 small /proc
+reads per server)."""
 REDRAW_GAP = 0.4
 """Seconds between two redraws at the least: a lone change shows at once, but servers churning
 several times a second cost one menu rebuild per gap, not one each (a rebuild re-exports the
@@ -112,6 +117,9 @@ class Hooks:
     """A rule asks for this new server to be opened in the browser."""
     on_error: Callable[[str], None] = lambda message: None
     """Something the user should know (a bad settings file)."""
+    on_seen: Callable[[tuple[Server, ...], tuple[Event, ...]], None] = lambda servers, events: None
+    """For the history: the servers of the first scan, then each scan's events (a closed
+    server as the tray knew it, with its identity)."""
 
 
 class Monitor:
@@ -127,6 +135,7 @@ class Monitor:
         identify: Identify | None = None,
         watcher: ConfigWatcher | None = None,
         containers: Containers | None = None,
+        recent: tuple[Gone, ...] = (),
     ) -> None:
         self._engine = engine
         self._containers = containers
@@ -142,13 +151,14 @@ class Monitor:
         self._lifecycle = threading.Lock()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="porttray-monitor", daemon=True)
-        self.state = AppState(method=engine.method, config=config)
+        self.state = AppState(method=engine.method, config=config, recent=recent)
         """The state published last: read it from any thread."""
         self._policy = policy.Policy()
         self._snapshot: Snapshot | None = None
         self._scanned: tuple[Server, ...] | None = None
         self._to_open: dict[Key, float] = {}
         self._config_checked = 0.0
+        self._orphans_checked = -math.inf
         self._redrawn = -math.inf
         self._redraw_due = math.inf
         """When the shell should next redraw (inf: nothing pending)."""
@@ -204,6 +214,7 @@ class Monitor:
                     next_poll = self._next(next_poll)
                     self._check_config()
                     self._poll()
+                    self._check_orphans()
                 self._due_work()
             except Exception:
                 logger.exception("the monitor hit an unexpected error; it keeps running")
@@ -230,7 +241,10 @@ class Monitor:
         recent = [(g.server, g.until) for g in self.state.recent]
         events = restarts.merge(diff(self._snapshot, snapshot), recent)
         self._snapshot = snapshot
+        before = self.state
         self._publish(apply_events(self.state, shown, events))
+        if first or events:
+            self._hooks.on_seen(shown if first else (), tuple(_as_known(before, events)))
         self._route(events)
         opened = tuple(e.server for e in events if isinstance(e, Opened | Restarted))
         for event in events:
@@ -321,6 +335,16 @@ class Monitor:
             self._hooks.on_error(f"settings not applied, keeping the last good ones: {error}")
         self._apply_config(config)
 
+    def _check_orphans(self) -> None:
+        now = time.monotonic()
+        if now - self._orphans_checked < ORPHAN_CHECK_EVERY:
+            return
+        self._orphans_checked = now
+        from tray.orphans import orphaned
+
+        mine = (e.server for e in self.state.entries if _owned(e.server, self._user))
+        self._publish(set_orphans(self.state, frozenset(s.key for s in mine if orphaned(s.pid))))
+
     def _apply_config(self, config: Config) -> None:
         if config == self.state.config:
             return
@@ -361,6 +385,17 @@ class Monitor:
         self._redraw_due = math.inf
         self._redrawn = now
         self._hooks.on_state(self.state)
+
+
+def _as_known(state: AppState, events: list[Event]) -> Iterator[Event]:
+    """Events with a closed server's identity as the state held it (a scan has none)."""
+    for event in events:
+        entry = state.find(event.server.key) if isinstance(event, Closed) else None
+        yield Closed(entry.server, event.at) if entry is not None else event
+
+
+def _owned(server: Server, user: str) -> bool:
+    return server.process is not None and server.process.user == user
 
 
 def _identified(state: AppState, key: Key) -> bool:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tray.commands import (
+from tray.cmdline import (
     Command,
     Matcher,
     all_of,

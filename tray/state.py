@@ -76,6 +76,8 @@ class AppState:
     """Servers asked to stop that were still running a few seconds later (offer Force stop)."""
     autostart: bool = False
     """Whether porttray starts at login."""
+    orphans: frozenset[Key] = frozenset()
+    """Servers whose launcher is gone (see `tray.orphans`), as last checked."""
 
     @property
     def exposed(self) -> bool:
@@ -113,8 +115,14 @@ def apply_events(state: AppState, servers: tuple[Server, ...], events: list[Even
     left = set(came_back.values())
     earlier = tuple(g for g in state.recent if g.server.key not in left)
     recent = (*reversed(gone), *earlier)[:RECENT_LIMIT]
-    stopping = state.stopping & {e.server.key for e in entries}
-    return dataclasses.replace(state, entries=tuple(entries), recent=recent, stopping=stopping)
+    keys = {e.server.key for e in entries}
+    return dataclasses.replace(
+        state,
+        entries=tuple(entries),
+        recent=recent,
+        stopping=state.stopping & keys,
+        orphans=state.orphans & keys,
+    )
 
 
 def _restarted(state: AppState, came_back: dict[Key, Key]) -> dict[Key, Entry]:
@@ -158,6 +166,11 @@ def mark_stopping(state: AppState, key: Key) -> AppState:
     if state.find(key) is None:
         return state
     return dataclasses.replace(state, stopping=state.stopping | {key})
+
+
+def set_orphans(state: AppState, orphans: frozenset[Key]) -> AppState:
+    """The servers found orphaned now (only those still listed)."""
+    return dataclasses.replace(state, orphans=orphans & {e.server.key for e in state.entries})
 
 
 def set_autostart(state: AppState, enabled: bool) -> AppState:

@@ -125,3 +125,22 @@ def test_pause_silences_new_server_notifications(tray: Tray, tmp_path: Path) -> 
         )
     tray.click("Pause notifications")
     tray.desktop.tray.wait_for(lambda root: not tray.toggled("Pause notifications"), 5, tray.item)
+
+
+def test_orphaned_servers_are_marked_and_stopped_after_one_question(tray: Tray) -> None:
+    from tests.helpers.orphan import orphan_server
+
+    with orphan_server() as (port, pid), orphan_server() as (port2, pid2):
+        tray.wait_for_label(f":{port} ")
+        tray.wait_for_label("Stop orphaned servers (2)")
+        assert tray.server_entry(port).text.endswith("(orphaned)")
+        assert tray.server_entry(port2).text.endswith("(orphaned)")
+        stop = tray.find("Stop orphaned servers")
+        assert stop is not None and [c.text for c in stop.children] == [
+            "Yes, stop 2 orphaned servers"
+        ]
+        assert psutil.pid_exists(pid) and psutil.pid_exists(pid2)  # opening it does nothing
+        tray.click("Stop orphaned servers", "Yes, stop")
+        tray.wait_for_label(f":{port} ", timeout=5, present=False)
+        tray.wait_for_label(f":{port2} ", timeout=5, present=False)
+        tray.wait_for_label("Stop orphaned servers", timeout=5, present=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import select
 import signal
 import subprocess
@@ -83,6 +82,7 @@ def watching(*args: str) -> Iterator[subprocess.Popen[str]]:
         wait_started(proc)
         yield proc
     finally:
+        _PENDING.pop(proc.pid, None)
         if proc.poll() is None:
             proc.kill()
         proc.wait(5)
@@ -91,27 +91,24 @@ def watching(*args: str) -> Iterator[subprocess.Popen[str]]:
                 stream.close()
 
 
+_PENDING: dict[int, list[str]] = {}
+
+
 def read_line(proc: subprocess.Popen[str], port: int, timeout: float = 5.0) -> str:
-    """watch's next line about `port`; lines about other programs' servers are skipped (other
-    listeners open and close on a shared machine)."""
+    """The next line watch prints about `port` (other programs on the machine open ports too).
+    Read raw from the pipe: a buffered readline could keep a line from select's sight."""
     assert proc.stdout is not None
+    fd, pending = proc.stdout.fileno(), _PENDING.setdefault(proc.pid, [""])
     deadline = time.monotonic() + timeout
     while True:
-        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        *lines, pending[0] = pending[0].split("\n")
+        for index, line in enumerate(lines):
+            if f" {port} " in line or f'"port": {port},' in line:
+                pending[0] = "\n".join([*lines[index + 1 :], pending[0]])
+                return line + "\n"
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
         assert ready, f"watch printed nothing about port {port} in time"
-        line = proc.stdout.readline()
-        assert line, "watch ended"
-        if _port_of(line) == port:
-            return line
-
-
-def _port_of(line: str) -> int | None:
-    """The port a watch line (text or JSON) is about."""
-    if line.startswith("{"):
-        port: int = json.loads(line)["server"]["port"]
-        return port
-    match = re.search(r"\b(?:opened|closed) (\d+)\b", line)
-    return int(match.group(1)) if match else None
+        pending[0] += os.read(fd, 65536).decode()
 
 
 def wait_started(proc: subprocess.Popen[str]) -> None:
@@ -119,12 +116,15 @@ def wait_started(proc: subprocess.Popen[str]) -> None:
     assert proc.stderr is not None
     fd, seen = proc.stderr.fileno(), b""
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # read the pipe itself: a buffered readline could hold
-        ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())  # a line back
-        seen += os.read(fd, 4096) if ready else b""
-        if b"watching with" in seen:
-            return
-    raise AssertionError(f"watch did not start: {seen!r}")
+    while time.monotonic() < deadline and b"watching with" not in seen:
+        # raw reads: a buffered readline could leave the line wanted in its buffer, unseen by select
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 65536) if ready else b""
+        if ready and not chunk:
+            break  # watch exited
+        seen += chunk
+    if b"watching with" not in seen:
+        raise AssertionError(f"watch did not start: {seen!r}")
 
 
 def test_watch_json_reports_open_and_close_but_not_what_was_there() -> None:
@@ -142,8 +142,7 @@ def test_watch_json_reports_open_and_close_but_not_what_was_there() -> None:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(5) == 0
         assert proc.stdout is not None
-        later = [_port_of(line) for line in proc.stdout.read().splitlines()]
-        assert child.port not in later and before.getsockname()[1] not in later
+        assert str(child.port) not in _PENDING.pop(proc.pid)[0] + proc.stdout.read()
 
 
 def test_watch_text_lines_and_ctrl_c_exits_0() -> None:
@@ -151,7 +150,7 @@ def test_watch_text_lines_and_ctrl_c_exits_0() -> None:
         with listener("127.0.0.1") as sock:
             port = sock.getsockname()[1]
             line = read_line(proc, port)
-        assert "opened" in line and str(os.getpid()) in line
+        assert "opened" in line and str(port) in line and str(os.getpid()) in line
         assert "closed" in read_line(proc, port)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(5) == 0

@@ -31,7 +31,7 @@ SLEEPER = [SYSTEM_PYTHON, "-c", "import signal; print('up', flush=True); signal.
 def test_another_users_server_is_listed_with_no_owner(other_user: OtherUser) -> None:
     with other_user.listener() as (_, port):
         done = subprocess.run(
-            [sys.executable, "-m", "tray", "list", "--json"],
+            [sys.executable, "-m", "tray", "list", "--json", "--all"],  # hide_system hides it
             capture_output=True,
             text=True,
             timeout=60,

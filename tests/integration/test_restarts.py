@@ -39,7 +39,7 @@ def test_watch_json_says_restarted_for_a_reloader_and_opened_once(tmp_path: Path
         mine: list[dict[str, Any]] = []
         try:
             while len(mine) < 6:  # other listeners on the machine come and go too
-                event = json.loads(read_line(watch, 15))
+                event = json.loads(read_line(watch, port, 15))
                 if event["server"]["port"] == port:
                     mine.append(event)
         finally:

@@ -54,7 +54,12 @@ CASES: list[tuple[dict[str, str | bytes], str, str | None]] = [
     ({"go/go.mod": 'module "example.com/quoted"\n'}, "go", "quoted"),
     ({"go/go.mod": "go 1.22\n"}, "go", "go"),
     ({"repo/.git/": "", "repo/a/b/": ""}, "repo/a/b", "repo"),
-    ({"wt/.git": "gitdir: /elsewhere/.git/worktrees/wt\n", "wt/x/": ""}, "wt", "wt"),
+    # a linked worktree names its repository too; a submodule's .git file does not
+    ({"wt/.git": "gitdir: /src/shop/.git/worktrees/wt\n", "wt/x/": ""}, "wt/x", "shop@wt"),
+    ({"fix/.git": "gitdir: /src/shop.git/worktrees/fix-1\n"}, "fix", "shop@fix"),
+    ({"shop/.git": "gitdir: /src/shop/.git/worktrees/shop\n"}, "shop", "shop"),
+    ({"sub/.git": "gitdir: ../.git/modules/sub\n"}, "sub", "sub"),
+    ({"odd/.git": "not a gitdir line"}, "odd", "odd"),
     ({"plain/deep/er/": ""}, "plain/deep/er", "er"),
     # the nearest root wins, and a package.json inside a workspace names that package
     (
@@ -65,7 +70,9 @@ CASES: list[tuple[dict[str, str | bytes], str, str | None]] = [
         "mono/packages/web",
         "web",
     ),
-    ({"mono/.git/": "", "mono/svc/pyproject.toml": '[project]\nname="svc"\n'}, "mono/svc", "svc"),
+    # a git work tree is the project, whatever manifests lie within it
+    ({"mono/.git/": "", "mono/svc/pyproject.toml": '[project]\nname="svc"\n'}, "mono/svc", "mono"),
+    ({"acme/.git/": "", "acme/package.json": '{"name": "@acme/web"}'}, "acme", "acme"),
     # a package.json that is a folder is no manifest
     ({"odd/package.json/": "", "odd/.git/": ""}, "odd", "odd"),
     # a dotfiles repository in home never names anything
@@ -114,3 +121,26 @@ def test_an_unreadable_manifest_still_marks_the_root(home: Path) -> None:
     make(home, {"locked/sub/": ""})
     (home / "locked" / "package.json").symlink_to("/proc/self/mem")
     assert project_name(str(home / "locked" / "sub"), home=str(home)) == "locked"
+
+
+def test_a_real_git_worktree_is_repo_at_worktree(tmp_path: Path, home: Path) -> None:
+    import shutil
+    import subprocess
+
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("needs git")
+    repo = tmp_path / "shop"
+    env = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path)}
+
+    def run(*args: str, cwd: Path = repo) -> None:
+        subprocess.run([git, *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+    repo.mkdir()
+    run("init", "-q")
+    run("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x")
+    run("worktree", "add", "-q", str(tmp_path / "shop-fix"))
+    (repo / "web").mkdir()
+    (tmp_path / "shop-fix" / "web").mkdir()
+    assert project_name(str(repo / "web"), home=str(home)) == "shop"
+    assert project_name(str(tmp_path / "shop-fix" / "web"), home=str(home)) == "shop@shop-fix"

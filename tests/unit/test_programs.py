@@ -12,7 +12,7 @@ from typing import overload
 
 import pytest
 
-from tray.commands import HEAD_CHARS
+from tray.cmdline import HEAD_CHARS
 from tray.programs import (
     NO_PROBE_NAMES,
     PROGRAMS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tray.commands import HEAD_CHARS, parse
+from tray.cmdline import HEAD_CHARS, parse
 from tray.programs import kind_of
 
 __all__ = ["HEAD_CHARS", "kind_of", "parse"]

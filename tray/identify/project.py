@@ -1,10 +1,12 @@
 """The project a server runs in, named from the folders above its working directory.
 
-The nearest folder holding a manifest (package.json, pyproject.toml, Cargo.toml, go.mod) or a .git
-is the project's root: its manifest's name wins, else the root folder's name. Without a root, the
-working directory's own name stands in. The home directory and "/" are never a project (a dotfiles
-repository in home would otherwise name every server), so the search stops below them. Manifests
-are read with a size cap and a malformed one is passed over, never raised.
+A git work tree is the project: its root folder's name, and for a linked worktree (`git worktree
+add`) `repo@worktree`, so two checkouts of one repository running side by side are told apart.
+Outside git, the nearest folder holding a manifest (package.json, pyproject.toml, Cargo.toml,
+go.mod) is the project's root: its manifest's name wins, else the root folder's name. Without a
+root, the working directory's own name stands in. The home directory and "/" are never a project (a
+dotfiles repository in home would otherwise name every server), so the search stops below them.
+Manifests are read with a size cap and a malformed one is passed over, never raised.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ def project_name(cwd: str | None, *, home: str | None = None) -> str | None:
     start = os.path.normpath(cwd)
     home = os.path.expanduser("~") if home is None else home
     stops = {os.path.normpath(home), _real(home)}
+    tree = _git_tree(start, stops)
+    if tree is not None:
+        return tree
     folder = start
     while folder not in stops and os.path.dirname(folder) != folder:
         name = _root_name(folder)
@@ -38,6 +43,39 @@ def project_name(cwd: str | None, *, home: str | None = None) -> str | None:
     if start in stops or os.path.dirname(start) == start:
         return None
     return os.path.basename(start) or None
+
+
+def _git_tree(start: str, stops: set[str]) -> str | None:
+    """The name of the git work tree holding `start` ("repo" or "repo@worktree"), or None."""
+    folder = start
+    while folder not in stops and os.path.dirname(folder) != folder:
+        dot_git = os.path.join(folder, ".git")
+        if os.path.isdir(dot_git):
+            return os.path.basename(folder) or None
+        if os.path.isfile(dot_git):
+            repo = _linked_repo(dot_git, folder)
+            name = os.path.basename(folder)
+            return f"{repo}@{name}" if repo and repo != name else name or None
+        folder = os.path.dirname(folder)
+    return None
+
+
+def _linked_repo(dot_git: str, folder: str) -> str | None:
+    """For a linked worktree's `.git` file (gitdir: <repo>/.git/worktrees/<name>), the main
+    repository's folder name; None for anything else (a submodule's .git file, say)."""
+    try:
+        with open(dot_git, encoding="utf-8", errors="replace") as file:
+            line = file.read(4096).strip()
+    except OSError:
+        return None
+    if not line.startswith("gitdir:"):
+        return None
+    gitdir = os.path.normpath(os.path.join(folder, line.removeprefix("gitdir:").strip()))
+    common, sep, _name = gitdir.rpartition(f"{os.sep}worktrees{os.sep}")
+    if not sep:
+        return None
+    repo = os.path.dirname(common) if os.path.basename(common) == ".git" else common
+    return os.path.basename(repo).removesuffix(".git") or None
 
 
 def _root_name(folder: str) -> str | None:
