@@ -125,7 +125,10 @@ class Notifier:
 
     @staticmethod
     def _run(loop: asyncio.AbstractEventLoop) -> None:
+        from tray.loops import quiet_loop_errors
+
         asyncio.set_event_loop(loop)
+        loop.set_exception_handler(quiet_loop_errors)
         loop.run_forever()
 
     async def _probe(self) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from pystray import _base
 
+from tray.loops import quiet_loop_errors
 from tray.sni import layout
 from tray.sni.dbusmenu import Menu
 from tray.sni.item import Item
@@ -87,7 +88,7 @@ class SniIcon(_base.Icon):  # type: ignore[misc]
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
-        loop.set_exception_handler(_quiet_loop_errors)
+        loop.set_exception_handler(quiet_loop_errors)
         self._loop = loop
         try:
             for signo in (signal.SIGTERM, signal.SIGINT):
@@ -174,19 +175,6 @@ class SniIcon(_base.Icon):  # type: ignore[misc]
     def _secondary(self) -> None:
         if self.on_secondary is not None:
             self.on_secondary()
-
-
-_LOOP_ERRORS_SEEN: set[str] = set()
-
-
-def _quiet_loop_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    """dbus-fast leaves failed writes in futures nobody awaits when the bus drops: say so once
-    per kind, without a traceback (the session's own code logs what it does about it)."""
-    exc = context.get("exception")
-    kind = type(exc).__name__ if exc is not None else str(context.get("message"))
-    if kind not in _LOOP_ERRORS_SEEN:
-        _LOOP_ERRORS_SEEN.add(kind)
-        logger.info("the bus connection reported %s: %s (logged once)", kind, exc or "")
 
 
 def _specs(menu: Any, order: list[Any]) -> tuple[layout.Spec, ...]:
