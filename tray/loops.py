@@ -1,4 +1,4 @@
-"""The asyncio loops porttray runs for D-Bus (the tray item's and the notifier's): their error policy.
+"""porttray's asyncio loops for D-Bus (the tray item's, the notifier's): their error policy.
 
 dbus-fast leaves failed writes in futures nobody awaits when the bus drops; asyncio would log each
 with a traceback. The code that owns the connection logs what it does about the drop, so here each
