@@ -1,0 +1,154 @@
+"""Using porttray through a real host as a person does: find the icon, click it, pick entries.
+
+The icon is found by measurement: the tray area is photographed before porttray starts and again
+until a stable difference appears; that difference's bounding box is the icon. Entries are picked
+with the keyboard in the menu the host opened (Down to the entry, Right into its submenu, Return):
+the path is worked out from the layout porttray exports, which is what the host renders.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PIL import Image, ImageChops, ImageStat
+
+from tests.conftest import wait_for
+from tests.e2e.hosts.session import HostSession
+from tests.e2e.sni_host import MenuNode
+
+Box = tuple[int, int, int, int]
+"""(left, top, right, bottom) on the screen."""
+
+
+def settled_tray_area(session: HostSession, timeout: float = 20.0) -> Image.Image:
+    """The tray area once the panel has painted it (not Xvfb's black) and it stops changing."""
+    last: list[Image.Image | None] = [None]
+
+    def settled() -> bool:
+        now = session.screenshot().crop(session.tray_area())
+        previous, last[0] = last[0], now
+        painted = now.getextrema() != ((0, 0), (0, 0), (0, 0))
+        same = previous is not None and not ImageChops.difference(now, previous).getbbox()
+        return painted and same
+
+    if not wait_for(settled, timeout, 0.5):
+        raise TimeoutError(f"the panel did not finish painting its tray area within {timeout} s")
+    assert last[0] is not None
+    return last[0]
+
+
+@dataclass
+class HostTray:
+    """porttray's icon on a real host."""
+
+    session: HostSession
+    baseline: Image.Image
+    """The tray area before porttray started."""
+    icon: Box = (0, 0, 0, 0)
+
+    def find_icon(self, timeout: float = 20.0) -> Box:
+        """Wait for the icon to appear in the tray area and settle; its box on the screen."""
+        area = self.session.tray_area()
+        last: list[Box | None] = [None]
+
+        def settled() -> bool:
+            now = self.session.screenshot().crop(area)
+            box = ImageChops.difference(now, self.baseline).getbbox()
+            stable = box is not None and box == last[0]
+            last[0] = box
+            return stable
+
+        if not wait_for(settled, timeout, 0.3):
+            raise TimeoutError(f"no icon appeared in the tray area {area} within {timeout} s")
+        box = last[0]
+        assert box is not None
+        self.icon = (area[0] + box[0], area[1] + box[1], area[0] + box[2], area[1] + box[3])
+        return self.icon
+
+    def icon_image(self) -> Image.Image:
+        return self.session.screenshot().crop(self.icon)
+
+    def settled_icon(self, timeout: float = 10.0) -> Image.Image:
+        """The icon once two looks half a second apart agree (a redraw may be under way)."""
+        last: list[Image.Image | None] = [None]
+
+        def same() -> bool:
+            now = self.icon_image()
+            previous, last[0] = last[0], now
+            return previous is not None and not ImageChops.difference(now, previous).getbbox()
+
+        if not wait_for(same, timeout, 0.5):
+            raise TimeoutError(f"the icon kept changing for {timeout} s")
+        assert last[0] is not None
+        return last[0]
+
+    def icon_is_drawn(self) -> bool:
+        """Whether the icon has more in it than a flat patch."""
+        return max(ImageStat.Stat(self.icon_image()).stddev) > 20
+
+    def open_menu(self, timeout: float = 10.0) -> None:
+        """Left-click the icon's centre and wait for the host's menu to be on screen.
+
+        The pointer goes there first and the click is repeated once if no menu came: a panel
+        can drop a click that arrives before it has seen the pointer enter its button."""
+        left, top, right, bottom = self.icon
+        x, y = (left + right) // 2, (top + bottom) // 2
+        self.session.point(x, y)
+        for attempt in (1, 2):
+            self.session.click(x, y)
+            if wait_for(self.session.menu_open, timeout / 2, 0.1):
+                break
+            if attempt == 2:
+                raise TimeoutError(f"no menu on screen {timeout} s after clicking the icon twice")
+        time.sleep(0.3)  # let the menu finish its map before keys reach it
+
+    def close_menu(self, timeout: float = 5.0) -> None:
+        """Escape out of every menu level; wait until nothing is open."""
+        for _ in range(3):
+            if not self.session.menu_open():
+                return
+            self.session.keys("Escape")
+            wait_for(lambda: not self.session.menu_open(), 1.0, 0.1)
+        if not wait_for(lambda: not self.session.menu_open(), timeout, 0.1):
+            raise TimeoutError("the menu did not close on Escape")
+
+    def choose(self, port: int, label: str, attempts: int = 3) -> None:
+        """Open the menu and pick `label` in the submenu of the server on `port`.
+
+        Other programs on the machine open and close ports all the time. The key presses are
+        worked out from the layout right after the menu opened, and Return is pressed only if
+        the submenu is up and the menu's structure has not changed meanwhile; otherwise the menu
+        is closed and the whole pick tried again."""
+        session = self.session
+        for _ in range(attempts):
+            self.open_menu()
+            mark = session.traffic.mark() if session.traffic else 0
+            keys = keys_to(session.current_layout(), port, label)
+            session.keys(*keys[:-1])
+            wait_for(lambda: session.menu_count() >= 2, 3.0, 0.1)
+            moved = session.traffic is not None and (
+                session.traffic.calls("LayoutUpdated", mark)
+                or session.traffic.calls("RegisterStatusNotifierItem", mark)
+            )
+            if session.menu_count() >= 2 and not moved:
+                session.keys("Return")
+                return
+            self.close_menu()
+        raise TimeoutError(f"the menu kept changing or closing: could not pick {label!r}")
+
+
+def selectable(node: MenuNode) -> list[MenuNode]:
+    """The children keyboard navigation stops at (visible, enabled, not separators)."""
+    return [c for c in node.children if c.visible and c.enabled and c.type != "separator"]
+
+
+def keys_to(layout: MenuNode, port: int, label: str) -> list[str]:
+    """The key presses that pick `label` in the submenu of the server on `port`."""
+    top = selectable(layout)
+    index = next((i for i, n in enumerate(top) if n.text.startswith(f":{port} ")), None)
+    assert index is not None, f"no entry for :{port} in\n{layout.render()}"
+    inner = selectable(top[index])
+    position = next((i for i, n in enumerate(inner) if n.text == label), None)
+    assert position is not None, f"no {label!r} under :{port} in\n{layout.render()}"
+    return ["Down"] * (index + 1) + ["Right"] + ["Down"] * position + ["Return"]
