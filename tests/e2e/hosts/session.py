@@ -10,11 +10,13 @@ of the host's programs died (with the end of its log) and keeps a screenshot of 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from jeepney import DBusAddress, new_method_call
 from jeepney.io.blocking import open_dbus_connection
@@ -221,9 +223,26 @@ class HostSession:
         return items
 
     def current_layout(self) -> MenuNode:
-        """The menu porttray exports right now (what the host renders)."""
-        assert self.reader is not None and self.item is not None, "porttray has no tray item"
+        """The menu porttray exports right now (what the host renders); on an XEmbed host, where
+        the menu is porttray's own GTK menu, the menu its settings make: the tests' servers in
+        port order, each with its standard submenu (see `xembed_layout`)."""
+        if self.item is None:
+            return xembed_layout(self.listed())
+        assert self.reader is not None
         return self.reader.layout(self.item)
+
+    def listed(self) -> list[dict[str, Any]]:
+        """`porttray list --json` in this session (same settings as the tray)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "tray", "list", "--json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        servers: list[dict[str, Any]] = json.loads(done.stdout)
+        return servers
 
     def _pid_of(self, item: SniItem) -> int | None:
         assert self.reader is not None
@@ -284,6 +303,10 @@ class HostSession:
         """How many menu levels (popups) of the host are on screen now."""
         raise NotImplementedError
 
+    def menu_height(self) -> int:
+        """The height of the tallest open menu level (0 when none is open)."""
+        raise NotImplementedError
+
     def menu_open(self) -> bool:
         """Whether a menu of the host is on screen now."""
         return self.menu_count() > 0
@@ -301,3 +324,16 @@ def serve(tmp: Path, title: str = "", body: str = "") -> Iterator[int]:
     (root / "index.html").write_text(f"<title>{title or DEFAULT_TITLE}</title>{body}")
     with http_server(root, named=True) as (_, port):
         yield port
+
+
+def _node(label: str, children: tuple[MenuNode, ...] = ()) -> MenuNode:
+    shown = "submenu" if children else ""
+    return MenuNode(0, label, True, True, "standard", "", -1, shown, children)
+
+
+def xembed_layout(servers: list[dict[str, Any]]) -> MenuNode:
+    """The top of porttray's menu for `servers` (from `list --json`), for keyboard paths."""
+    submenu = tuple(_node(t) for t in ("Open in browser", "Copy address", "Copy localhost URL"))
+    entries = [_node(f":{s['port']} {s.get('title') or ''}", submenu) for s in servers]
+    tail = [_node(t) for t in ("Pause notifications", "Start at login", "Quit porttray")]
+    return _node("", tuple(sorted(entries, key=lambda n: int(n.label[1:].split()[0])) + tail))

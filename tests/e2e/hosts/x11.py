@@ -97,6 +97,9 @@ class X11Session(HostSession):
     def menu_count(self) -> int:
         return len(self.popups())
 
+    def menu_height(self) -> int:
+        return max((h for _x, _y, _w, h in self.popups()), default=0)
+
 
 def _is_dunst(win: object) -> bool:
     try:
