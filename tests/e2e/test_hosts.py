@@ -18,7 +18,7 @@ from PIL import Image, ImageChops
 
 from tests.conftest import wait_for
 from tests.e2e.hosts import ALL_HOSTS_ENV, HOSTS, HostSpec, all_hosts
-from tests.e2e.hosts.driver import HostTray, keys_to, settled_tray_area
+from tests.e2e.hosts.driver import HostTray, settled_tray_area
 from tests.e2e.hosts.session import DEFAULT_TITLE, HostSession, serve
 from tests.e2e.sni_host import MenuNode
 
@@ -99,7 +99,7 @@ def test_click_opens_the_menu_with_porttrays_entries(tray: HostTray, tmp_path: P
                 assert "Quit porttray" in fetched.labels(), fetched.render()
         with session.step("the server's submenu opens"):
             before = session.menu_count()
-            session.keys(*keys_to(session.current_layout(), port, "Open in browser")[:-1])
+            session.open_submenu(session.current_layout(), port)
             assert wait_for(lambda: session.menu_count() > before, 5, 0.1), "no submenu opened"
             session.screenshot(session.artifact("submenu"))
         with session.step("Escape closes the menu"):

@@ -50,6 +50,7 @@ class HostTray:
     def find_icon(self, timeout: float = 20.0) -> Box:
         """Wait for the icon to appear in the tray area and settle; its box on the screen."""
         area = self.session.tray_area()
+        self.session.park_pointer()
         last: list[Box | None] = [None]
 
         def settled() -> bool:
@@ -71,6 +72,7 @@ class HostTray:
 
     def settled_icon(self, timeout: float = 10.0) -> Image.Image:
         """The icon once two looks half a second apart agree (a redraw may be under way)."""
+        self.session.park_pointer()
         last: list[Image.Image | None] = [None]
 
         def same() -> bool:
@@ -104,35 +106,21 @@ class HostTray:
         time.sleep(0.3)  # let the menu finish its map before keys reach it
 
     def close_menu(self, timeout: float = 5.0) -> None:
-        """Escape out of every menu level; wait until nothing is open."""
+        """Dismiss every menu level; wait until nothing is open."""
         for _ in range(3):
             if not self.session.menu_open():
                 return
-            self.session.keys("Escape")
+            self.session.dismiss_menu()
             wait_for(lambda: not self.session.menu_open(), 1.0, 0.1)
         if not wait_for(lambda: not self.session.menu_open(), timeout, 0.1):
-            raise TimeoutError("the menu did not close on Escape")
+            raise TimeoutError("the menu did not close")
 
     def choose(self, port: int, label: str, attempts: int = 3) -> None:
-        """Open the menu and pick `label` in the submenu of the server on `port`.
-
-        Other programs on the machine open and close ports all the time. The key presses are
-        worked out from the layout right after the menu opened, and Return is pressed only if
-        the submenu is up and the menu's structure has not changed meanwhile; otherwise the menu
-        is closed and the whole pick tried again."""
-        session = self.session
+        """Open the menu and pick `label` in the submenu of the server on `port`; if the menu
+        changed or closed on the way (see `HostSession.pick`), close it and try again."""
         for _ in range(attempts):
             self.open_menu()
-            mark = session.traffic.mark() if session.traffic else 0
-            keys = keys_to(session.current_layout(), port, label)
-            session.keys(*keys[:-1])
-            wait_for(lambda: session.menu_count() >= 2, 3.0, 0.1)
-            moved = session.traffic is not None and (
-                session.traffic.calls("LayoutUpdated", mark)
-                or session.traffic.calls("RegisterStatusNotifierItem", mark)
-            )
-            if session.menu_count() >= 2 and not moved:
-                session.keys("Return")
+            if self.session.pick(self.session.current_layout(), port, label):
                 return
             self.close_menu()
         raise TimeoutError(f"the menu kept changing or closing: could not pick {label!r}")
@@ -152,3 +140,18 @@ def keys_to(layout: MenuNode, port: int, label: str) -> list[str]:
     position = next((i for i, n in enumerate(inner) if n.text == label), None)
     assert position is not None, f"no {label!r} under :{port} in\n{layout.render()}"
     return ["Down"] * (index + 1) + ["Right"] + ["Down"] * position + ["Return"]
+
+
+def rows_to(layout: MenuNode, port: int, label: str) -> tuple[int, int]:
+    """The rows (visible entries, separators not counted) of the server on `port` and of
+    `label` in its submenu: what a pointer counts."""
+
+    def shown(node: MenuNode) -> list[MenuNode]:
+        return [c for c in node.children if c.visible and c.type != "separator"]
+
+    top = shown(layout)
+    index = next((i for i, n in enumerate(top) if n.text.startswith(f":{port} ")), None)
+    assert index is not None, f"no entry for :{port} in\n{layout.render()}"
+    inner = [n.text for n in shown(top[index])]
+    assert label in inner, f"no {label!r} under :{port} in\n{layout.render()}"
+    return index, inner.index(label)

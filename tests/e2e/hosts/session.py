@@ -41,6 +41,9 @@ ARTIFACTS_ENV = "PORTTRAY_TEST_ARTIFACTS"
 SERVER_MARK = "porttray-host-server"
 """In the command line of the tests' own servers (see `serve`): settings show only those."""
 DEFAULT_TITLE = "Host demo"
+PARKED = (40, 400)
+"""Where the pointer waits: left of every menu (the tray icons are at the right or at the top
+left, menus open next to them), below every panel."""
 SETTINGS = f"""# Other programs open and close ports all the time: show only the tests' own.
 [[rules]]
 match = "{SERVER_MARK}"
@@ -125,10 +128,13 @@ class HostSession:
         self._closers.callback(self.reader.close)
         self.traffic.ignore(self.reader._client.unique_name)
 
-    def start_notifications(self) -> None:
-        """dunst, started by us with the session's environment (see LINUX-DESKTOP.md)."""
+    def start_notifications(self, settings: str = "") -> None:
+        """dunst, started by us with the session's environment (see LINUX-DESKTOP.md); `settings`
+        are added to its [global] section."""
         self.notifications = NotificationServer(self.tmp / "dunst", self.env)
         self._closers.callback(self.notifications.close)
+        rc = self.tmp / "dunst" / "dunstrc"
+        rc.write_text(rc.read_text().replace("[global]\n", f"[global]\n{settings}", 1))
         self.notifications.start()
 
     def close(self) -> None:
@@ -295,9 +301,44 @@ class HostSession:
         """A real pointer click at (x, y)."""
         raise NotImplementedError
 
+    def park_pointer(self) -> None:
+        """Move the pointer off the panel and any menu (no tooltip, no cursor on the icon)."""
+        self.point(PARKED[0], PARKED[1])
+
     def keys(self, *names: str) -> None:
         """Real key presses, e.g. "Down", "Right", "Return", "Escape"."""
         raise NotImplementedError
+
+    def dismiss_menu(self) -> None:
+        """Close the open menu level as a person would (Escape)."""
+        self.keys("Escape")
+
+    def open_submenu(self, layout: MenuNode, port: int) -> None:
+        """With the menu open: open the submenu of the server on `port`, by keys."""
+        from tests.e2e.hosts.driver import keys_to
+
+        self.keys(*keys_to(layout, port, "Open in browser")[:-1])
+
+    def pick(self, layout: MenuNode, port: int, label: str) -> bool:
+        """With the menu open: pick `label` in the submenu of the server on `port`, by keys.
+
+        Down to the entry, Right into its submenu, Down to `label`; Return only if the submenu
+        is up and the menu's structure did not change meanwhile (a changed menu may have moved
+        the selection). Returns whether it picked."""
+        from tests.e2e.hosts.driver import keys_to
+
+        mark = self.traffic.mark() if self.traffic else 0
+        keys = keys_to(layout, port, label)
+        self.keys(*keys[:-1])
+        wait_for(lambda: self.menu_count() >= 2, 3.0, 0.1)
+        moved = self.traffic is not None and bool(
+            self.traffic.calls("LayoutUpdated", mark)
+            or self.traffic.calls("RegisterStatusNotifierItem", mark)
+        )
+        if self.menu_count() < 2 or moved:
+            return False
+        self.keys("Return")
+        return True
 
     def menu_count(self) -> int:
         """How many menu levels (popups) of the host are on screen now."""
