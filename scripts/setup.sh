@@ -2,6 +2,8 @@
 # Sets up porttray on a Debian/Ubuntu machine: system packages, then a virtualenv in .venv.
 #   scripts/setup.sh          what the tray needs to run
 #   scripts/setup.sh --test   also what the test suite needs (Xvfb, dunst, trayer, Chromium, ...)
+#                             and the real tray hosts it tests on (XFCE's panel, tint2, sway + waybar)
+#   scripts/setup.sh --test --all-hosts   also GNOME Shell and KDE Plasma (about 1 GB more)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +13,10 @@ runtime_pkgs=(
 )
 test_pkgs=(
   xvfb xdotool trayer dunst dbus dbus-x11 x11-utils imagemagick chromium libnotify-bin
+  xfce4-panel xfwm4 xfconf tint2 sway waybar grim wtype wl-clipboard
+)
+all_host_pkgs=(
+  gnome-shell gnome-shell-extension-appindicator gjs plasma-workspace kwin-x11 kded5
 )
 
 pkgs=("${runtime_pkgs[@]}")
@@ -18,6 +24,9 @@ extras="."
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=("${test_pkgs[@]}")
   extras=".[test]"
+fi
+if [[ " $* " == *" --all-hosts "* ]]; then
+  pkgs+=("${all_host_pkgs[@]}")
 fi
 
 missing=()

@@ -184,6 +184,7 @@ def test_the_badge_changes_with_the_count(tray: HostTray, tmp_path: Path) -> Non
                 after = tray.settled_icon()
                 for name, image in (("badge-1", before), ("badge-2", after)):
                     image.resize((image.width * 6, image.height * 6)).save(session.artifact(name))
+                session.screenshot(session.artifact("badge-screen"))
 
 
 def wait_for_entry(session: HostSession, port: int, title: str = DEFAULT_TITLE) -> MenuNode:
