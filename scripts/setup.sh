@@ -7,11 +7,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The tray itself needs nothing compiled: its StatusNotifierItem and X clipboard are pure Python.
 runtime_pkgs=(
-  python3-venv python3-dev gcc pkg-config libgirepository1.0-dev libcairo2-dev
-  gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 xclip
+  python3-venv wl-clipboard
 )
+# The tests also build PyGObject (the XEmbed fallback, `porttray[xembed]`) and use the GTK and
+# AppIndicator typelibs for the XEmbed test and the backend benchmark.
 test_pkgs=(
+  python3-dev gcc pkg-config libgirepository1.0-dev libcairo2-dev
+  gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 xclip
   xvfb xdotool trayer dunst dbus dbus-x11 x11-utils imagemagick chromium libnotify-bin
   xfce4-panel xfwm4 xfconf tint2 sway waybar grim wtype wl-clipboard
 )

@@ -7,6 +7,7 @@ its pool; desktop-notifier runs its own asyncio loop. Quit stops them all within
 
 from __future__ import annotations
 
+import functools
 import getpass
 import logging
 import signal
@@ -37,21 +38,39 @@ FORCE_AFTER = 3.0
 def to_pystray(
     pystray: Any, items: tuple[menu.Item, ...], dispatch: Callable[[menu.Action], None]
 ) -> list[Any]:
-    """Menu data → pystray items. Actions are bound with closures: pystray counts parameters."""
+    """Menu data → pystray items. Actions are bound with closures: pystray counts parameters.
+
+    Every item carries its menu key as `.key` (see `keyed_item`), which the StatusNotifierItem
+    backend turns into a stable dbusmenu id; other backends ignore it.
+    """
+    keyed = keyed_item(pystray)
     built: list[Any] = []
     for item in items:
-        if item == menu.SEPARATOR:
-            built.append(pystray.Menu.SEPARATOR)
+        if item.label == "-" and not item.children:
+            built.append(pystray.Menu.SEPARATOR)  # backends compare it by identity
         elif item.children:
             sub = to_pystray(pystray, item.children, dispatch)
-            built.append(pystray.MenuItem(item.label, pystray.Menu(*sub), enabled=item.enabled))
+            menu_ = pystray.Menu(*sub)
+            built.append(keyed(item.label, menu_, enabled=item.enabled, key=item.key))
         else:
             checked = _constant(item.checked) if item.checked is not None else None
             action = _bind(dispatch, item.action)
             built.append(
-                pystray.MenuItem(item.label, action, enabled=item.enabled, checked=checked)
+                keyed(item.label, action, enabled=item.enabled, checked=checked, key=item.key)
             )
     return built
+
+
+@functools.cache
+def keyed_item(pystray: Any) -> Any:
+    """A `pystray.MenuItem` that also carries a menu key (one class per pystray module)."""
+
+    class KeyedMenuItem(pystray.MenuItem):  # type: ignore[misc]
+        def __init__(self, text: str, action: Any, *, key: str = "", **kwargs: Any) -> None:
+            super().__init__(text, action, **kwargs)
+            self.key = key
+
+    return KeyedMenuItem
 
 
 def _bind(
@@ -97,6 +116,9 @@ class App:
         self.icon = pystray.Icon(
             "porttray", icon=icons.render(0), title="porttray", menu=pystray.Menu(self._menu)
         )
+        if hasattr(self.icon, "on_signal"):  # porttray's own StatusNotifierItem backend
+            self.icon.on_signal = self.quit
+            self.icon.on_secondary = self._open_newest
         self._notifier = Notifier(fallback=self._fallback_notify, icon=_notification_icon())
         self._clipboard = Clipboard(on_error=self.report, use_gtk=backend.glib)
         hooks = Hooks(self._on_state, self._on_notes, self._open_server, self.report)
@@ -118,12 +140,16 @@ class App:
             if not self._stopping.is_set():
                 logger.exception("the tray stopped")
                 self._shutdown()
+                _release_setup(self.icon)
                 return 1
             logger.debug("the tray backend complained while stopping: %s", exc)
         self._shutdown()
+        _release_setup(self.icon)
         return 0
 
     def _setup(self, icon: Any) -> None:
+        if self._stopping.is_set():
+            return  # the backend failed before it was ready (see _release_setup)
         self.monitor.start()  # the first scan fills the menu before the icon shows
         icon.visible = True
         self._install_signal_handlers()
@@ -160,6 +186,7 @@ class App:
         self._stopping.set()
         self.monitor.stop()
         self._notifier.stop()
+        self._clipboard.close()
 
     # state → UI
 
@@ -179,7 +206,11 @@ class App:
             self.icon.update_menu()
         if drawn != self._drawn:
             self._drawn = drawn
-            self.icon.icon = icons.render(drawn[0], exposed=drawn[1], paused=drawn[2])
+            draw = getattr(self.icon, "draw", None)  # the SNI icon draws every size itself
+            if draw is not None:
+                draw(drawn[0], exposed=drawn[1], paused=drawn[2])
+            else:
+                self.icon.icon = icons.render(drawn[0], exposed=drawn[1], paused=drawn[2])
             self.icon.title = _title(drawn[0])
 
     def _on_notes(self, servers: tuple[Server, ...]) -> None:
@@ -195,6 +226,13 @@ class App:
         self._notifier.notify(
             note.title, note.body, button=(note.button, open_it), on_click=open_it
         )
+
+    def _open_newest(self) -> None:
+        """Middle click on the icon: open the server that started last."""
+        state = self.monitor.state
+        newest = max(state.entries, key=lambda e: e.since, default=None)
+        if newest is not None:
+            self._open_server(newest.server)
 
     def _open_server(self, server: Server) -> None:
         open_url(note_for((server,)).url or server.url, self.report)
@@ -273,6 +311,21 @@ class App:
     def _fallback_notify(self, title: str, body: str) -> None:
         if self._backend.has_notification:
             self.icon.notify(body, title)
+
+
+def _release_setup(icon: Any) -> None:
+    """Let pystray's setup thread end when the backend failed before it was ready.
+
+    pystray starts a non-daemon thread that waits on a queue for the backend's "ready"; a backend
+    that raises first (GTK's, when the notification service crashes at activation) leaves it
+    waiting for ever and the process never exits. One more item on that queue wakes it, and
+    `App._setup` returns at once once stopping.
+    """
+    waiting = getattr(icon, "_Icon__queue", None)
+    thread = getattr(icon, "_setup_thread", None)
+    if waiting is not None and thread is not None and thread.is_alive():
+        waiting.put(False)
+        thread.join(2.0)
 
 
 def _notification_icon() -> Path | None:

@@ -1,24 +1,32 @@
-"""Choosing pystray's backend before pystray is imported.
+"""Choosing the tray backend before pystray is imported.
 
-pystray picks its backend at import time and, on Linux, silently settles for `xorg` when PyGObject
-or GTK is missing — an icon with no menu whose clicks are lost. porttray decides first: it names the
-backend explicitly (PYSTRAY_BACKEND) when one with a menu can be had, and otherwise raises
-`BackendError` saying what is missing and the command that installs it.
+On Linux porttray exports its own StatusNotifierItem (`tray.sni`, on dbus-fast, no GTK) whenever a
+StatusNotifierWatcher is on the session bus — KDE, XFCE, GNOME with the AppIndicator extension,
+waybar, on X11 and on Wayland. When none is there at start it waits `WATCHER_WAIT` seconds for one
+(a panel may start after porttray at login). Without one, an X11 session gets the XEmbed icon of
+pystray's `gtk` backend if PyGObject (the `porttray[xembed]` extra) is installed; otherwise
+`BackendError` says what to install. pystray itself picks its backend at import time and would
+silently settle for `xorg` (no menu, lost clicks), so porttray always names it (PYSTRAY_BACKEND).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 SETUP_HINT = "bash scripts/setup.sh   (in porttray's source folder)"
-APT_RUNTIME = (
-    "sudo apt-get install gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 "
-    "libgirepository1.0-dev libcairo2-dev pkg-config python3-dev"
+APT_XEMBED = (
+    "sudo apt-get install gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config "
+    "python3-dev gcc"
 )
+WATCHER_WAIT = 8.0
+"""Seconds to wait at start for a StatusNotifierWatcher before falling back (PORTTRAY_TRAY_WAIT
+overrides it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,7 @@ class Backend:
 
 
 BACKENDS = {
+    "sni": Backend("sni", True, False, False, False),
     "appindicator": Backend("appindicator", True, False, True, True),
     "gtk": Backend("gtk", True, True, True, True),
     "win32": Backend("win32", True, True, True, False),
@@ -69,8 +78,14 @@ class BackendError(Exception):
     """No tray backend with a menu can be had; the message says why and how to fix it."""
 
 
-def choose(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Backend:
-    """The backend to use here, or BackendError."""
+def choose(
+    env: Mapping[str, str] = os.environ,
+    platform: str = sys.platform,
+    *,
+    watcher: Callable[[float], bool] | None = None,
+) -> Backend:
+    """The backend to use here, or BackendError. `watcher(wait)` says whether a
+    StatusNotifierWatcher is on the session bus (waiting up to `wait` s for one)."""
     forced = env.get("PYSTRAY_BACKEND")
     if forced:
         if forced not in BACKENDS:
@@ -83,10 +98,24 @@ def choose(env: Mapping[str, str] = os.environ, platform: str = sys.platform) ->
         return BACKENDS["win32"]
     if platform == "darwin":
         return BACKENDS["darwin"]
-    return _linux(env)
+    return _linux(env, watcher or _watcher_owned)
 
 
-def _linux(env: Mapping[str, str]) -> Backend:
+def _watcher_owned(wait: float) -> bool:
+    from tray.sni.session import watcher_owned
+
+    return watcher_owned(wait)
+
+
+def watcher_wait(env: Mapping[str, str]) -> float:
+    """How long to wait for a StatusNotifierWatcher at start."""
+    try:
+        return max(0.0, float(env.get("PORTTRAY_TRAY_WAIT", WATCHER_WAIT)))
+    except ValueError:
+        return WATCHER_WAIT
+
+
+def _linux(env: Mapping[str, str], watcher: Callable[[float], bool]) -> Backend:
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
         raise BackendError("no graphical session: neither DISPLAY nor WAYLAND_DISPLAY is set")
     if not session_bus_available(env):
@@ -95,12 +124,26 @@ def _linux(env: Mapping[str, str]) -> Backend:
             "missing); the tray icon and its menu are published over it. Start porttray from "
             "your desktop session, or wrap it in `dbus-run-session`"
         )
+    if watcher(watcher_wait(env)):
+        return BACKENDS["sni"]
+    if not env.get("DISPLAY"):
+        raise BackendError(
+            "no StatusNotifier host (tray) on the session bus, and Wayland has no other tray.\n"
+            "  fix: enable your panel's tray (GNOME: the 'AppIndicator and KStatusNotifierItem "
+            "Support' extension; waybar: the tray module)"
+        )
+    return _xembed()
+
+
+def _xembed() -> Backend:
+    """The X11 system tray (XEmbed) through pystray's gtk backend, which needs PyGObject."""
     try:
         import gi
     except ImportError:
         raise BackendError(
-            "PyGObject is not installed, so no tray icon with a menu can be shown.\n"
-            f"  fix: {SETUP_HINT}\n  or:  {APT_RUNTIME} && pip install 'PyGObject<3.51'"
+            "no StatusNotifier host (tray) on the session bus, and the X11 system tray (XEmbed) "
+            "needs PyGObject, which is not installed.\n"
+            f"  fix: {APT_XEMBED} && pip install 'porttray[xembed]'\n  or:  {SETUP_HINT}"
         ) from None
     try:
         gi.require_version("Gtk", "3.0")
@@ -108,14 +151,7 @@ def _linux(env: Mapping[str, str]) -> Backend:
         raise BackendError(
             "GTK 3 introspection data is missing.\n  fix: sudo apt-get install gir1.2-gtk-3.0"
         ) from None
-    if has_appindicator(gi):
-        return BACKENDS["appindicator"]
-    if env.get("DISPLAY"):
-        return BACKENDS["gtk"]
-    raise BackendError(
-        "the AppIndicator library is missing and this Wayland session has no X11 for a fallback "
-        "icon.\n  fix: sudo apt-get install gir1.2-ayatanaappindicator3-0.1"
-    )
+    return BACKENDS["gtk"]
 
 
 def has_appindicator(gi: Any) -> bool:
@@ -139,10 +175,61 @@ def session_bus_available(env: Mapping[str, str]) -> bool:
 
 
 def load_pystray(backend: Backend) -> object:
-    """Import pystray with the chosen backend; BackendError if that backend will not load."""
-    os.environ["PYSTRAY_BACKEND"] = backend.name
+    """Import pystray with the chosen backend; BackendError if that backend will not load.
+
+    For "sni" pystray loads as `dummy` (only `pystray._base`, no GTK) and the result is a module
+    whose `Icon` is porttray's own `tray.sni.icon.SniIcon`.
+    """
+    os.environ["PYSTRAY_BACKEND"] = "dummy" if backend.name == "sni" else backend.name
     try:
         import pystray
     except Exception as exc:  # pystray raises ImportError, ValueError or Xlib errors here
         raise BackendError(f"the {backend.name} tray backend failed to load: {exc}") from exc
-    return pystray
+    if backend.name in ("gtk", "appindicator"):
+        guard_gtk_notifier()
+    if backend.name != "sni":
+        return pystray
+    from tray.sni.icon import SniIcon
+
+    facade = types.ModuleType("porttray_pystray", "pystray's menu API on porttray's SNI icon")
+    facade.Icon = SniIcon  # type: ignore[attr-defined]
+    facade.Menu = pystray.Menu  # type: ignore[attr-defined]
+    facade.MenuItem = pystray.MenuItem  # type: ignore[attr-defined]
+    return facade
+
+
+def guard_gtk_notifier() -> None:
+    """Keep pystray's GTK backends running when the notification service fails to activate.
+
+    They connect to org.freedesktop.Notifications inside `run()`; a service that crashes at
+    activation makes that raise before the icon is ready, and pystray's setup thread then waits
+    for ever. porttray notifies through desktop-notifier anyway, so a failed connection only
+    costs pystray's own notify(): replace it with a stand-in that says so.
+    """
+    from pystray._util import notify_dbus
+
+    real = notify_dbus.Notifier
+    if getattr(real, "porttray_guarded", False):
+        return
+
+    class Guarded:
+        porttray_guarded = True
+
+        def __init__(self) -> None:
+            try:
+                self._real: Any = real()
+            except Exception as exc:
+                logging.getLogger(__name__).warning(
+                    "no notification service for the tray backend (%s); running without", exc
+                )
+                self._real = None
+
+        def notify(self, *args: Any) -> None:
+            if self._real is not None:
+                self._real.notify(*args)
+
+        def hide(self) -> None:
+            if self._real is not None:
+                self._real.hide()
+
+    notify_dbus.Notifier = Guarded

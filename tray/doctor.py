@@ -1,8 +1,8 @@
 """`porttray doctor`: what porttray can do on this desktop, and how to fix what is missing.
 
 Each check returns a `Finding`; the command prints them and exits 1 when any is a problem. The D-Bus
-questions (is a StatusNotifier host there? which notification server, with actions?) go through Gio,
-which the Linux tray needs anyway; without it they are reported as unknown.
+questions (is a StatusNotifier host there? which notification server, with actions?) go through
+dbus-fast, as the tray itself does: no GTK needed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from tray.backend import BackendError, choose
 
@@ -59,61 +58,82 @@ def check_all() -> Iterator[Finding]:
 
 
 def backend() -> Finding:
-    """Which pystray backend porttray will use, and what it can do."""
+    """Which tray backend porttray will use, what it can do, and why that one."""
     try:
-        chosen = choose()
+        chosen = choose(watcher=_watcher_now)
     except BackendError as exc:
         text = str(exc)
         problem, _, fix = text.partition("\n  fix: ")
         return Finding("tray backend", False, problem, fix.split("\n")[0] or "see above")
+    if chosen.name == "sni":
+        why = "porttray's own StatusNotifierItem (a StatusNotifierWatcher is on the session bus)"
+        return Finding("tray backend", True, f"sni: {why}, menu on any click, middle click opens")
     caps = [
         "menu" if chosen.has_menu else "no menu",
         "notifications" if chosen.has_notification else "no notifications",
         "click action" if chosen.has_default_action else "any click opens the menu",
     ]
-    return Finding("tray backend", True, f"{chosen.name} ({', '.join(caps)})")
+    why = " (XEmbed: no StatusNotifierWatcher on the session bus)" if chosen.name == "gtk" else ""
+    return Finding("tray backend", True, f"{chosen.name} ({', '.join(caps)}){why}")
 
 
-def session_bus() -> Any:
-    """A Gio connection to the session bus, or None."""
+def _watcher_now(wait: float) -> bool:
+    from tray.sni.session import watcher_owned
+
+    return watcher_owned(0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class BusFacts:
+    """What the session bus says about the tray host and the notification server."""
+
+    watcher: bool
+    notifications: tuple[str, str, str] | None
+    """(name, vendor, version) of the running notification server, or None."""
+    actions: bool
+
+
+def session_bus() -> BusFacts | None:
+    """Ask the session bus (dbus-fast, one-second timeouts), or None when there is none."""
+    import asyncio
+
     try:
-        import gi
-
-        gi.require_version("Gio", "2.0")
-        from gi.repository import Gio
-
-        return Gio.bus_get_sync(Gio.BusType.SESSION, None)
+        return asyncio.run(_ask_bus())
     except Exception:
         return None
 
 
-def _call(bus: Any, target: tuple[str, str, str], method: str, args: Any = None) -> Any:
-    """Call `method` on (bus name, object path, interface), with a one-second timeout."""
-    from gi.repository import Gio
+async def _ask_bus() -> BusFacts:
+    import asyncio
 
-    name, path, iface = target
-    reply = bus.call_sync(name, path, iface, method, args, None, Gio.DBusCallFlags.NONE, 1000, None)
-    return reply.unpack()
+    from dbus_fast.aio import MessageBus
+
+    from tray.sni.session import DBUS, bus_call
+
+    bus = await asyncio.wait_for(MessageBus().connect(), 2.0)
+    try:
+        owned = [
+            bool((await bus_call(bus, DBUS, "NameHasOwner", "s", [name])).body[0])
+            for name in (SNI_WATCHER, NOTIFICATIONS)
+        ]
+        if not owned[1]:
+            return BusFacts(owned[0], None, False)
+        info = (await bus_call(bus, NOTIFY, "GetServerInformation")).body
+        caps = (await bus_call(bus, NOTIFY, "GetCapabilities")).body[0]
+        return BusFacts(owned[0], (info[0], info[1], info[2]), "actions" in caps)
+    finally:
+        bus.disconnect()
 
 
-BUS = ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus")
 NOTIFY = (NOTIFICATIONS, "/org/freedesktop/Notifications", NOTIFICATIONS)
 
 
-def _has_owner(bus: Any, name: str) -> bool:
-    from gi.repository import GLib
-
-    args = GLib.Variant("(s)", (name,))
-    owned: bool = _call(bus, BUS, "NameHasOwner", args)[0]
-    return owned
-
-
-def tray_host(bus: Any) -> Finding:
+def tray_host(bus: BusFacts | None) -> Finding:
     """Whether a StatusNotifier host (what KDE, GNOME's extension and XFCE run) is on the bus."""
     if bus is None:
         fix = "start porttray in a desktop session"
         return Finding("tray host", False, "no D-Bus session bus", fix)
-    if _has_owner(bus, SNI_WATCHER):
+    if bus.watcher:
         return Finding("tray host", True, "a StatusNotifier host is running")
     on_x11 = bool(os.environ.get("DISPLAY"))
     return Finding(
@@ -124,36 +144,51 @@ def tray_host(bus: Any) -> Finding:
         else "no StatusNotifier host, and Wayland has no other tray",
         "GNOME: sudo apt-get install gnome-shell-extension-appindicator, then enable "
         "'AppIndicator and KStatusNotifierItem Support'; "
-        "XFCE: add the Status Notifier panel plugin",
+        "XFCE: add the Status Tray panel plugin",
         warning=on_x11,
     )
 
 
-def notifications(bus: Any) -> Finding:
-    """The notification server and whether it offers buttons."""
+def notifications(bus: BusFacts | None) -> Finding:
+    """The notification server and whether it offers buttons (a running one: not activated)."""
     fix = "install and start a notification daemon, e.g. sudo apt-get install dunst"
-    if bus is None or not _has_owner(bus, NOTIFICATIONS):
+    if bus is None or bus.notifications is None:
         return Finding("notifications", False, "no notification server on the session bus", fix)
-    name, vendor, version, _spec = _call(bus, NOTIFY, "GetServerInformation")
-    caps = _call(bus, NOTIFY, "GetCapabilities")[0]
-    actions = "with an Open button" if "actions" in caps else "without buttons (no 'actions')"
+    name, vendor, version = bus.notifications
+    actions = "with an Open button" if bus.actions else "without buttons (no 'actions')"
     return Finding("notifications", True, f"{name} {version} by {vendor}, {actions}")
 
 
 def clipboard() -> Finding:
-    """How Copy reaches the clipboard."""
+    """How Copy reaches the clipboard, checked for real where that leaves the user's alone."""
+    from tray.clipboard import linux_path
+
     try:
-        chosen = choose()
+        chosen = choose(watcher=_watcher_now)
     except BackendError:
-        return Finding(
-            "clipboard",
-            False,
-            "no GTK; Copy needs pyperclip and xclip or wl-copy",
-            "sudo apt-get install xclip",
-        )
-    if chosen.glib:
+        chosen = None
+    if chosen is not None and chosen.glib:
         return Finding("clipboard", True, "GTK clipboard, owned by porttray (no helper program)")
-    return Finding("clipboard", True, "pyperclip")
+    path = linux_path()
+    if path == "xlib":
+        from tray.xselection import self_test
+
+        try:
+            problem = self_test()
+        except Exception as exc:
+            problem = str(exc)
+        if problem is None:
+            detail = "X11 selection owned by porttray; checked: a private selection was pasted back"
+            return Finding("clipboard", True, detail)
+        return Finding("clipboard", False, f"X11 selection failed: {problem}", "check DISPLAY")
+    if path == "wl-copy":
+        detail = "wl-copy (Wayland); found on PATH, not run: it would replace your clipboard"
+        return Finding("clipboard", True, detail)
+    if os.environ.get("WAYLAND_DISPLAY"):
+        return Finding(
+            "clipboard", False, "Wayland without wl-copy", "sudo apt-get install wl-clipboard"
+        )
+    return Finding("clipboard", False, "no X11 or Wayland display", "run in a desktop session")
 
 
 def discovery() -> Finding:

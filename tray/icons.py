@@ -38,6 +38,8 @@ RING = (255, 255, 255, 255)
 _OVERSAMPLE = 8
 _CRISP_BELOW = 9
 """Badge digits that would shrink below this many pixels are drawn in a pixel font instead."""
+_PIXEL_DIGITS_BELOW = 11
+"""Badge digits shorter than this many pixels (icons up to 24 px) are drawn in a pixel font."""
 _GRID = 64.0
 
 # The plug on the 64-unit grid (the SVG uses the same numbers).
@@ -138,14 +140,33 @@ def _text_mask(text: str, height: float) -> Image.Image:
     return mask
 
 
-# Pixel glyphs for the one text that can overflow a small badge, "99+": at 16-24 px a font
-# shrunk to five or seven pixels blurs into blots, while whole-pixel strokes stay sharp.
+# Pixel glyphs for badges whose digits would be under `_PIXEL_DIGITS_BELOW` pixels (16-24 px icons):
+# a font shrunk that far blurs 5, 6, 8 and 9 into the same blot, while whole-pixel strokes keep
+# them apart (5 and 6 differ in the lower left, 8 and 9 too). 5x7 where it fits, else 3x5.
 _PIXEL_FONTS: tuple[dict[str, tuple[str, ...]], ...] = (
     {
-        "9": (".###.", "##.##", "##.##", ".####", "...##", "##.##", ".###."),
+        "0": (".###.", "#...#", "#...#", "#...#", "#...#", "#...#", ".###."),
+        "1": ("..#..", ".##..", "..#..", "..#..", "..#..", "..#..", ".###."),
+        "2": (".###.", "#...#", "....#", "...#.", "..#..", ".#...", "#####"),
+        "3": ("#####", "...#.", "..#..", "...#.", "....#", "#...#", ".###."),
+        "4": ("...#.", "..##.", ".#.#.", "#..#.", "#####", "...#.", "...#."),
+        "5": ("#####", "#....", "####.", "....#", "....#", "#...#", ".###."),
+        "6": ("..##.", ".#...", "#....", "####.", "#...#", "#...#", ".###."),
+        "7": ("#####", "....#", "...#.", "..#..", ".#...", ".#...", ".#..."),
+        "8": (".###.", "#...#", "#...#", ".###.", "#...#", "#...#", ".###."),
+        "9": (".###.", "#...#", "#...#", ".####", "....#", "...#.", ".##.."),
         "+": ("...", "...", ".#.", "###", ".#.", "...", "..."),
     },
     {
+        "0": ("###", "#.#", "#.#", "#.#", "###"),
+        "1": (".#.", "##.", ".#.", ".#.", "###"),
+        "2": ("###", "..#", "###", "#..", "###"),
+        "3": ("###", "..#", ".##", "..#", "###"),
+        "4": ("#.#", "#.#", "###", "..#", "..#"),
+        "5": ("###", "#..", "###", "..#", "###"),
+        "6": ("###", "#..", "###", "#.#", "###"),
+        "7": ("###", "..#", "..#", ".#.", ".#."),
+        "8": ("###", "#.#", "###", "#.#", "###"),
         "9": ("###", "#.#", "###", "..#", "###"),
         "+": ("...", ".#.", "###", ".#.", "..."),
     },
@@ -183,6 +204,10 @@ def _badge_text(
     """The text's mask, and whether it is a pixel font (to be placed on whole pixels)."""
     k = _OVERSAMPLE
     digits = (height - 2 * ring) * 0.74 * k
+    if digits < _PIXEL_DIGITS_BELOW * k:
+        pixel = _pixel_text(text, size - 2 * ring - 2, height - 2 * ring - 2)
+        if pixel is not None:
+            return pixel, True
     mask = _text_mask(text, digits)
     room = (size - 2 * ring - 2 * pad) * k
     if mask.width <= room:

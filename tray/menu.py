@@ -52,9 +52,22 @@ class Item:
     """A check box state, or None for a plain entry."""
     children: tuple[Item, ...] = ()
     """A submenu's entries."""
+    key: str = ""
+    """What this entry is, stable across rebuilds: "<server>/<role>" or a fixed name ("quit").
+    The StatusNotifierItem backend gives each key one dbusmenu id for as long as it runs, so a
+    host keeps an open menu open while other servers come and go."""
 
 
 SEPARATOR = Item("-")
+
+
+def server_key(entry: Entry | Gone) -> str:
+    """The server part of a menu key: the one place that says which entries are "the same"."""
+    return f"{entry.server.port}:{entry.server.pid or 0}"
+
+
+def _sep(key: str) -> Item:
+    return Item("-", key=key)
 
 
 def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) -> tuple[Item, ...]:
@@ -64,12 +77,14 @@ def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) 
     def entry(e: Entry) -> Item:
         server = e.server
         host = url_host(server, state.config.address)
-        item = server_item(server, host, label_of(state.config, server))
-        manage = manage_items(server, user, server.key in state.stopping)
-        return Item(item.label, children=(*item.children, SEPARATOR, *manage))
+        key = server_key(e)
+        item = server_item(server, host, label_of(state.config, server), key=key)
+        manage = manage_items(server, user, server.key in state.stopping, key=key)
+        children = (*item.children, _sep(f"{key}/sep"), *manage)
+        return Item(item.label, children=children, key=item.key)
 
     if not state.entries:
-        items.append(Item("No local servers", enabled=False))
+        items.append(Item("No local servers", enabled=False, key="none"))
     elif len(state.entries) <= limit:
         items.extend(entry(e) for e in state.entries)
     else:
@@ -79,54 +94,67 @@ def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) 
         more = [entry(e) for e in rest[:MORE_LIMIT]]
         if len(rest) > MORE_LIMIT:
             unlisted = len(rest) - MORE_LIMIT
-            more.append(Item(f"… {unlisted} more: porttray list shows them all", enabled=False))
-        items.append(Item(f"More ({len(rest)})", children=tuple(more)))
-    items.append(SEPARATOR)
+            label = f"… {unlisted} more: porttray list shows them all"
+            more.append(Item(label, enabled=False, key="more/unlisted"))
+        items.append(Item(f"More ({len(rest)})", children=tuple(more), key="more"))
+    items.append(_sep("sep"))
     if state.recent:
-        items.append(Item("Recently closed", children=tuple(_gone(g) for g in state.recent)))
-    items.append(Item("Pause notifications", Action("pause"), checked=state.paused))
-    items.append(Item("Start at login", Action("autostart"), checked=state.autostart))
-    items.append(Item("Quit porttray", Action("quit")))
+        gone = tuple(_gone(g) for g in state.recent)
+        items.append(Item("Recently closed", children=gone, key="recent"))
+    items.append(Item("Pause notifications", Action("pause"), checked=state.paused, key="pause"))
+    items.append(
+        Item("Start at login", Action("autostart"), checked=state.autostart, key="autostart")
+    )
+    items.append(Item("Quit porttray", Action("quit"), key="quit"))
     return tuple(items)
 
 
-def server_item(server: Server, host: str | None = None, custom: str | None = None) -> Item:
-    """A server's entry and its submenu."""
+def server_item(
+    server: Server, host: str | None = None, custom: str | None = None, *, key: str = ""
+) -> Item:
+    """A server's entry and its submenu; `key` is the server part of the entries' keys."""
     actions: list[Item] = []
     if server.exposed:
-        actions.append(Item("⚠ Reachable from the network", enabled=False))
+        actions.append(Item("⚠ Reachable from the network", enabled=False, key=f"{key}/exposed"))
     if speaks_http(server):
-        actions.append(Item("Open in browser", Action("open", open_url(server, host))))
-    actions.append(Item("Copy address", Action("copy", address(server, host))))
-    actions.append(Item("Copy localhost URL", Action("copy", address(server, "localhost"))))
-    return Item(label(server, custom), children=tuple(actions))
+        url = open_url(server, host)
+        actions.append(Item("Open in browser", Action("open", url), key=f"{key}/open"))
+    copy = Action("copy", address(server, host))
+    actions.append(Item("Copy address", copy, key=f"{key}/copy"))
+    local = Action("copy", address(server, "localhost"))
+    actions.append(Item("Copy localhost URL", local, key=f"{key}/copy-localhost"))
+    return Item(label(server, custom), children=tuple(actions), key=f"{key}/server")
 
 
-def manage_items(server: Server, user: str | None, stopping: bool) -> tuple[Item, ...]:
+def manage_items(
+    server: Server, user: str | None, stopping: bool, *, key: str = ""
+) -> tuple[Item, ...]:
     """Copy PID / command line, Hide this port, Stop server (confirmed) and Force stop."""
     items: list[Item] = []
     proc = server.process
     if server.pid is not None:
-        items.append(Item(f"Copy PID ({server.pid})", Action("copy", str(server.pid))))
+        pid = Action("copy", str(server.pid))
+        items.append(Item(f"Copy PID ({server.pid})", pid, key=f"{key}/copy-pid"))
     if proc is not None and proc.cmdline:
-        items.append(Item("Copy command line", Action("copy", shlex.join(proc.cmdline))))
-    items.append(Item(f"Hide port {server.port}", Action("hide", server=server.key)))
+        cmdline = Action("copy", shlex.join(proc.cmdline))
+        items.append(Item("Copy command line", cmdline, key=f"{key}/copy-cmdline"))
+    hide = Action("hide", server=server.key)
+    items.append(Item(f"Hide port {server.port}", hide, key=f"{key}/hide"))
     if user is not None and proc is not None and proc.user == user and (server.pid or 0) > 1:
         confirm = f"Yes, stop {server.name or 'process'} (pid {server.pid})"
-        items.append(
-            Item("Stop server", children=(Item(confirm, Action("stop", server=server.key)),))
-        )
+        yes = Item(confirm, Action("stop", server=server.key), key=f"{key}/stop-confirm")
+        items.append(Item("Stop server", children=(yes,), key=f"{key}/stop"))
         if stopping:
-            items.append(Item("Force stop (still running)", Action("force", server=server.key)))
+            force = Action("force", server=server.key)
+            items.append(Item("Force stop (still running)", force, key=f"{key}/force"))
     return tuple(items)
 
 
 def _gone(gone: Gone) -> Item:
     ran = _duration(gone.until - gone.since) if gone.since else "?"
     when = dt.datetime.fromtimestamp(gone.until).strftime("%H:%M")
-    return Item(
-        f":{gone.server.port}  {describe(gone.server)} — ran {ran}, closed {when}", enabled=False
-    )
+    text = f":{gone.server.port}  {describe(gone.server)} — ran {ran}, closed {when}"
+    return Item(text, enabled=False, key=f"recent/{server_key(gone)}/{gone.until:.0f}")
 
 
 def _duration(seconds: float) -> str:

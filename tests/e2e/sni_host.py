@@ -136,12 +136,15 @@ class StatusNotifierHost:
     def start(self) -> None:
         """Own the watcher name and serve it on a thread."""
         conn = open_dbus_connection(self.address)
+        # Subscribe before taking the name: calls that arrive while send_and_get_reply waits for
+        # a reply are dropped, and items call RegisterStatusNotifierItem as soon as the name is
+        # taken.
+        rule = MatchRule(type="signal", sender="org.freedesktop.DBus", member="NameOwnerChanged")
+        conn.send_and_get_reply(message_bus.AddMatch(rule), timeout=CALL_TIMEOUT)
         reply = conn.send_and_get_reply(message_bus.RequestName(WATCHER, 4), timeout=CALL_TIMEOUT)
         if unwrap_msg(reply)[0] != 1:
             conn.close()
             raise RuntimeError(f"{WATCHER} is already owned on {self.address}")
-        rule = MatchRule(type="signal", sender="org.freedesktop.DBus", member="NameOwnerChanged")
-        conn.send_and_get_reply(message_bus.AddMatch(rule), timeout=CALL_TIMEOUT)
         self._server, self._stopping = conn, threading.Event()
         self._thread = threading.Thread(
             target=self._serve, args=(conn, self._stopping), name="desktop-stack-sni-host"

@@ -27,11 +27,11 @@ def test_doctor_on_a_working_desktop(desktop: Desktop) -> None:
     done = doctor(desktop.env)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    assert "✓ tray backend: appindicator (menu, notifications, any click opens the menu)" in out
+    assert "✓ tray backend: sni: porttray's own StatusNotifierItem" in out
     assert "✓ tray host: a StatusNotifier host is running" in out
     assert "✓ notifications: dunst" in out
     assert "with an Open button" in out
-    assert "✓ clipboard: GTK clipboard" in out
+    assert "✓ clipboard: X11 selection owned by porttray; checked" in out
     assert "✓ discovery: netlink" in out
     assert "✓ settings:" in out
 

@@ -178,14 +178,35 @@ def test_no_tray_possible_says_why_and_exits_non_zero(
     assert "Traceback" not in done.stderr
 
 
-def test_without_pygobject_it_names_the_fix(desktop: Desktop, tmp_path: Path) -> None:
+def hide_gi(tmp_path: Path, env: dict[str, str]) -> dict[str, str]:
+    """`env` with PyGObject made unimportable (a shadowing `gi` that raises ImportError)."""
     shadow = tmp_path / "shadow" / "gi"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('gi hidden for this test')\n")
-    env = {**desktop.env, "PYTHONPATH": os.pathsep.join([str(shadow.parent), os.getcwd()])}
-    done = start_without_tray(env)
+    return {**env, "PYTHONPATH": os.pathsep.join([str(shadow.parent), os.getcwd()])}
+
+
+def test_without_pygobject_the_status_notifier_item_works(desktop: Desktop, tmp_path: Path) -> None:
+    with running_tray(desktop, env=hide_gi(tmp_path, desktop.env)) as tray:
+        with http_server(tmp_path) as (_, port):
+            tray.wait_for_label(f":{port} ")
+        maps = Path(f"/proc/{tray.proc.pid}/maps").read_text()
+        assert "libgtk" not in maps
+        assert "_gi." not in maps
+
+
+def test_without_pygobject_or_a_tray_host_it_names_the_fix(
+    desktop: Desktop, tmp_path: Path
+) -> None:
+    env = {**hide_gi(tmp_path, desktop.env), "PORTTRAY_TRAY_WAIT": "0.5"}
+    desktop.tray.stop()
+    try:
+        done = start_without_tray(env)
+    finally:
+        desktop.tray.start()
     assert done.returncode == 3
-    assert "PyGObject is not installed" in done.stderr
+    assert "needs PyGObject, which is not installed" in done.stderr
+    assert "porttray[xembed]" in done.stderr
     assert "fix:" in done.stderr
 
 

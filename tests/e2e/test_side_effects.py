@@ -16,13 +16,12 @@ import sys
 import threading
 from pathlib import Path
 
-import psutil
 import pytest
 
 from tests.conftest import wait_for
 from tests.e2e.desktop import Desktop, clipboard_text
 from tests.helpers.servers import http_server
-from tray.clipboard import NO_TOOL
+from tray.clipboard import NO_DISPLAY, NO_X
 from tray.notify import Capability, Notifier
 
 
@@ -151,29 +150,20 @@ Gtk.main()
 print("done", flush=True)
 """
 
-PYPERCLIP_CHILD = """
-import json, sys, threading
+XLIB_CHILD = """
+import json, sys
 from tray.clipboard import Clipboard
 errors = []
 clipboard = Clipboard(errors.append)
 print(clipboard.capability, flush=True)
 clipboard.copy(sys.argv[1])
-for thread in threading.enumerate():
-    if thread.name == "porttray-copy":
-        thread.join(30)
+owner = clipboard._x
+if owner is not None:
+    print("owned" if owner.owned.wait(10) else "not owned", flush=True)
+    sys.stdin.readline()
+clipboard.close()
 print(json.dumps(errors), flush=True)
 """
-
-
-def kill_clipboard_helpers(display: str) -> None:
-    """End the xclip processes pyperclip left owning `display`'s clipboard."""
-    for proc in psutil.process_iter(["name"]):
-        try:
-            if proc.info["name"] == "xclip" and proc.environ().get("DISPLAY") == display:
-                proc.kill()
-                proc.wait(5)
-        except psutil.Error:
-            continue
 
 
 def test_gtk_clipboard_is_owned_by_the_running_program(desktop: Desktop) -> None:
@@ -189,28 +179,29 @@ def test_gtk_clipboard_is_owned_by_the_running_program(desktop: Desktop) -> None
     assert wait_for(lambda: desktop.clipboard_text() == "", 5), "the clipboard outlived its owner"
 
 
-def test_pyperclip_copies_when_gtk_is_not_used(desktop: Desktop) -> None:
-    url = "http://127.0.0.1:8123/pyperclip"
-    child = run_child(PYPERCLIP_CHILD, desktop.env, url)
+def test_without_gtk_the_program_owns_the_x_selection_itself(desktop: Desktop) -> None:
+    url = "http://127.0.0.1:8123/xlib"
+    child = run_child(XLIB_CHILD, desktop.env, url)
     try:
-        assert child.wait(30) == 0
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "xlib"
+        assert child.stdout.readline().strip() == "owned"
         assert clipboard_text(desktop.env) == url
+        assert clipboard_text(desktop.env) == url  # still there: nothing was handed off
     finally:
-        kill_clipboard_helpers(desktop.display)  # they hold the child's stdout too
-    assert finish(child) == ["pyperclip", "[]"]
+        lines = finish(child)
+    assert lines == ["[]"]
+    assert wait_for(lambda: desktop.clipboard_text() == "", 5), "the clipboard outlived its owner"
 
 
-def test_a_clipboard_that_does_not_take_the_text_is_reported() -> None:
-    lines = finish(run_child(PYPERCLIP_CHILD, bare_env(DISPLAY=":4095"), "http://x.test/"))
-    assert lines[0] == "pyperclip"
-    assert json.loads(lines[1]) == [
-        "Could not copy to the clipboard: the clipboard did not take the text"
-    ]
+def test_an_x_display_that_cannot_be_reached_is_reported() -> None:
+    lines = finish(run_child(XLIB_CHILD, bare_env(DISPLAY=":4095"), "http://x.test/"))
+    assert lines == ["none", json.dumps([NO_X])]
 
 
 def test_no_clipboard_mechanism_is_reported() -> None:
-    lines = finish(run_child(PYPERCLIP_CHILD, bare_env(), "http://127.0.0.1:1/"))
-    assert lines == ["none", json.dumps([NO_TOOL])]
+    lines = finish(run_child(XLIB_CHILD, bare_env(), "http://127.0.0.1:1/"))
+    assert lines == ["none", json.dumps([NO_DISPLAY])]
 
 
 # -- notifications --------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def test_icon_docks_in_trayer_and_a_click_opens_the_menu(
     with http_server(tmp_path) as (_, port):
         proc = subprocess.Popen(
             [sys.executable, "-m", "tray"],
-            env=desktop.env,
+            env={**desktop.env, "PORTTRAY_TRAY_WAIT": "1"},  # no watcher will come: don't wait
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

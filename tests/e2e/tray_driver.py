@@ -50,20 +50,17 @@ class Tray:
         return node
 
     def click(self, *path: str | int, timeout: float = 5.0) -> None:
-        """Click the item at `path`, re-reading the layout if it was rebuilt meanwhile (a probe
-        result renames an entry, and every rebuild gives the items new ids)."""
+        """Click the item at `path` once it is in the menu. Ids are stable (an entry keeps its id
+        through renames and other servers' changes), so the click is sent once: an error from
+        the tray fails the test."""
         deadline = time.monotonic() + timeout
-        while True:
-            target = self.find(*path)
-            if target is not None:
-                try:
-                    self.desktop.tray.click(target.id, self.item)
-                    return
-                except RuntimeError:
-                    pass
+        target = self.find(*path)
+        while target is None:
             if time.monotonic() > deadline:
                 raise AssertionError(f"cannot click {path}; menu:\n{self.layout().render()}")
             time.sleep(0.05)
+            target = self.find(*path)
+        self.desktop.tray.click(target.id, self.item)
 
     def toggled(self, label: str) -> bool:
         """Whether the top-level check item `label` is ticked."""

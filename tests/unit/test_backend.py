@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,35 @@ from tray.backend import BACKENDS, BackendError, choose, session_bus_available, 
 DESKTOP = {"DISPLAY": ":0", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/tmp/bus"}
 
 
-def test_linux_desktop_gets_appindicator() -> None:
-    chosen = choose(DESKTOP, "linux")
-    assert chosen.name == "appindicator"
+def recorder(answer: bool, waited: list[float]) -> Callable[[float], bool]:
+    """A stand-in for the session-bus question that notes how long it was asked to wait."""
+
+    def watcher(wait: float) -> bool:
+        waited.append(wait)
+        return answer
+
+    return watcher
+
+
+def test_linux_with_a_status_notifier_watcher_gets_porttrays_own_item() -> None:
+    waited: list[float] = []
+    chosen = choose(DESKTOP, "linux", watcher=recorder(True, waited))
+    assert chosen.name == "sni"
     assert chosen.has_menu
-    assert not chosen.has_default_action
+    assert not chosen.glib
+    assert waited == [8.0]
+    wayland = {"WAYLAND_DISPLAY": "wayland-0", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/x"}
+    assert choose(wayland, "linux", watcher=lambda wait: True).name == "sni"
+
+
+def test_no_watcher_on_x11_falls_back_to_xembed_and_on_wayland_says_what_to_enable() -> None:
+    env = {**DESKTOP, "PORTTRAY_TRAY_WAIT": "0.5"}
+    waited: list[float] = []
+    assert choose(env, "linux", watcher=recorder(False, waited)).name == "gtk"
+    assert waited == [0.5]
+    wayland = {"WAYLAND_DISPLAY": "wayland-0", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/x"}
+    with pytest.raises(BackendError, match="no StatusNotifier host"):
+        choose(wayland, "linux", watcher=lambda wait: False)
 
 
 @pytest.mark.parametrize(
@@ -29,7 +54,7 @@ def test_linux_desktop_gets_appindicator() -> None:
 )
 def test_no_backend_with_a_menu_is_an_error_that_says_why(env: dict[str, str], reason: str) -> None:
     with pytest.raises(BackendError, match=reason):
-        choose(env, "linux")
+        choose(env, "linux", watcher=lambda wait: True)
 
 
 @pytest.mark.parametrize(("platform", "name"), [("win32", "win32"), ("darwin", "darwin")])
@@ -39,6 +64,7 @@ def test_other_platforms(platform: str, name: str) -> None:
 
 def test_forced_dummy_for_tests() -> None:
     assert choose({"PYSTRAY_BACKEND": "dummy"}, "linux").name == "dummy"
+    assert choose({"PYSTRAY_BACKEND": "sni"}, "linux").name == "sni"
 
 
 def test_session_bus_found_by_its_socket(tmp_path: Path) -> None:

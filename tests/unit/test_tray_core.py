@@ -177,7 +177,9 @@ def test_menu_server_entries_and_actions() -> None:
         ("Copy address", Action("copy", "https://127.0.0.1:5173")),
         ("Copy localhost URL", Action("copy", "https://localhost:5173")),
     ]
-    assert api.children[0] == Item("⚠ Reachable from the network", enabled=False)
+    assert api.children[0] == Item(
+        "⚠ Reachable from the network", enabled=False, key=f"{API.port}:{API.pid}/exposed"
+    )
     assert "Open in browser" not in [c.label for c in pg.children]
     assert items[-3].checked is True  # paused
 
@@ -226,7 +228,7 @@ def test_manage_items_copy_hide_and_stop_only_own_processes() -> None:
     stopping = mark_stopping(state, (3000, 77))
     own = build(stopping, user="ann")[0]
     assert own.children[-1] == Item(
-        "Force stop (still running)", Action("force", server=(3000, 77))
+        "Force stop (still running)", Action("force", server=(3000, 77)), key="3000:77/force"
     )
     assert apply_events(stopping, (theirs,), [Closed(mine, 9.0)]).stopping == frozenset()
     assert mark_stopping(state, (1, 1)) == state
@@ -247,5 +249,7 @@ def test_more_lists_at_most_more_limit_and_says_how_many_are_left_out() -> None:
     assert more.label == "More (975)"
     assert len(more.children) == menu.MORE_LIMIT + 1
     left = 975 - menu.MORE_LIMIT
-    assert more.children[-1] == Item(f"… {left} more: porttray list shows them all", enabled=False)
+    assert more.children[-1] == Item(
+        f"… {left} more: porttray list shows them all", enabled=False, key="more/unlisted"
+    )
     assert sum(1 for i in items if i.children and i is not more) == 25

@@ -1,0 +1,175 @@
+"""porttray's own StatusNotifierItem seen from the bus: stable ids, only the signals a change
+needs, one registration per watcher, and errors (not crashes) for a host's bad calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jeepney import DBusAddress
+
+from tests.conftest import wait_for
+from tests.e2e.bus_monitor import BusMonitor, monitoring
+from tests.e2e.desktop import Desktop
+from tests.e2e.sni_host import DBUSMENU, MenuNode
+from tests.e2e.tray_driver import Tray, running_tray
+from tests.helpers.servers import http_server
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def tray(desktop: Desktop) -> Iterator[Tray]:
+    with running_tray(desktop) as running:
+        yield running
+
+
+@pytest.fixture
+def bus(tray: Tray) -> Iterator[BusMonitor]:
+    with monitoring(tray.desktop.bus_address, tray.item.bus_name) as monitor:
+        yield monitor
+
+
+def ids(node: MenuNode) -> dict[str, int]:
+    """Displayed text → id, for a server's entry and its submenu."""
+    return {n.text: n.id for n in node.walk() if n.type != "separator"}
+
+
+def menu(tray: Tray) -> DBusAddress:
+    return DBusAddress("/MenuBar", tray.item.bus_name, DBUSMENU)
+
+
+def settle(tray: Tray) -> None:
+    """Two round trips through porttray: whatever it was about to send has been sent."""
+    tray.layout()
+    tray.layout()
+
+
+def test_the_tray_runs_without_gtk(tray: Tray) -> None:
+    maps = Path(f"/proc/{tray.proc.pid}/maps").read_text()
+    assert "libgtk" not in maps
+    assert "libgobject" not in maps
+    assert tray.desktop.tray.item_property("ItemIsMenu", tray.item) is True
+    pixmaps = tray.desktop.tray.item_property("IconPixmap", tray.item)
+    assert sorted(w for w, _h, _data in pixmaps) == [16, 22, 24, 32, 48, 64]
+
+
+def test_a_new_server_while_the_menu_is_open_keeps_the_other_ids(
+    tray: Tray, bus: BusMonitor, tmp_path: Path
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "index.html").write_text("<title>First app</title>")
+    (tmp_path / "b" / "index.html").write_text("<title>Second app</title>")
+    with http_server(tmp_path / "a") as (_, first):
+        tray.wait_for_label("First app")
+        before = ids(tray.server_entry(first))
+        settle(tray)
+        bus.clear()
+        with http_server(tmp_path / "b") as (_, second):
+            tray.wait_for_label("Second app")
+            settle(tray)
+            after = tray.layout()
+            assert ids(tray.server_entry(first)) == before
+            new_ids = set(ids(tray.server_entry(second)).values())
+            layouts = bus.members("LayoutUpdated")
+            assert layouts, bus.seen
+            assert {s.body[1] for s in layouts} == {0}  # the root, where the entry was added
+            for signal in bus.members("ItemsPropertiesUpdated"):
+                changed = {item_id for item_id, _props in signal.body[0]}
+                assert changed <= new_ids, (signal, after.render())
+
+
+def test_a_rename_is_only_a_property_update(tray: Tray, bus: BusMonitor, tmp_path: Path) -> None:
+    """The probe's title arrives after the entry: the label changes, the layout does not."""
+    (tmp_path / "index.html").write_text("<title>Renamed later</title>")
+    with http_server(tmp_path) as (_, port):
+        tray.wait_for_label(f":{port} ")
+        tray.wait_for_label("Renamed later")
+        settle(tray)
+        entry = tray.server_entry(port).id
+        renames = [
+            (s, props)
+            for s in bus.members("ItemsPropertiesUpdated")
+            for item_id, props in s.body[0]
+            if item_id == entry
+        ]
+        layouts = bus.members("LayoutUpdated")
+        if renames:  # the title came after the first scan had shown the port
+            assert all(set(props) == {"label"} for _, props in renames), renames
+            assert len(layouts) == 1, layouts  # only the entry's arrival
+
+
+def test_a_scan_that_changes_nothing_visible_sends_nothing(
+    desktop: Desktop, tmp_path: Path
+) -> None:
+    """Other programs' listeners come and go on this machine: settings hide every port but
+    ours, so any signal in the quiet window would be porttray redrawing for nothing."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<title>Quiet</title>")
+    home = tmp_path / "config"
+    (home / "porttray").mkdir(parents=True)
+    with http_server(tmp_path / "site") as (_, port):
+        (home / "porttray" / "config.toml").write_text(
+            f'[[rules]]\nport = {port}\non_open = "silent"\n\n'
+            '[[rules]]\nports = "1-65535"\non_open = "ignore"\n'
+        )
+        env = {**desktop.env, "XDG_CONFIG_HOME": str(home)}
+        with running_tray(desktop, env=env) as tray:
+            tray.wait_for_label("Quiet")
+            with monitoring(desktop.bus_address, tray.item.bus_name) as bus:
+                settle(tray)
+                bus.clear()
+                # Three scan intervals and more with nothing new: nothing on the bus.
+                noisy = ("LayoutUpdated", "ItemsPropertiesUpdated", "NewIcon", "NewTitle")
+                assert not wait_for(lambda: bool(bus.members(*noisy)), 3.5), bus.seen
+            assert [n.text for n in tray.layout().children if n.text.startswith(":")] == [
+                tray.server_entry(port).text
+            ]
+
+
+def test_a_restarted_watcher_gets_exactly_one_registration(tray: Tray, bus: BusMonitor) -> None:
+    host = tray.desktop.tray
+    for _ in range(2):
+        bus.clear()
+        host.stop()
+        host.start()
+        tray.item = host.wait_for_item(timeout=15, pid=tray.proc.pid)
+        settle(tray)
+        registered = bus.members("RegisterStatusNotifierItem")
+        assert len(registered) == 1, registered
+        tray.wait_for_label("Quit porttray")
+
+
+def test_bad_calls_from_a_host_get_errors_and_the_tray_goes_on(tray: Tray) -> None:
+    host = tray.desktop.tray
+    address = menu(tray)
+    bad: list[tuple[str, str, tuple[object, ...]]] = [
+        ("GetLayout", "iias", (987654, -1, [])),
+        ("GetProperty", "is", (987654, "label")),
+        ("Event", "isvu", (987654, "clicked", ("i", 0), 0)),
+        ("AboutToShow", "i", (987654,)),
+        ("GetLayout", "sss", ("0", "-1", "x")),  # wrong types
+        ("Event", "i", (1,)),
+        ("NoSuchMethod", "", ()),
+    ]
+    for method, signature, body in bad:
+        with pytest.raises(RuntimeError):
+            host._call(address, method, signature, body)
+    groups = host._call(address, "EventGroup", "a(isvu)", ([(987654, "clicked", ("i", 0), 0)],))
+    assert list(groups[0]) == [987654]
+    assert tray.proc.poll() is None
+    tray.wait_for_label("Quit porttray")
+
+
+def test_a_click_on_an_entry_that_has_gone_does_nothing(tray: Tray, tmp_path: Path) -> None:
+    with http_server(tmp_path) as (_, port):
+        tray.wait_for_label(f":{port} ")
+        copy = tray.find(port, "Copy address")
+        assert copy is not None
+    tray.wait_for_label(f":{port} ", present=False)
+    with pytest.raises(RuntimeError, match="UnknownId"):
+        tray.desktop.tray.click(copy.id, tray.item)
+    assert tray.proc.poll() is None
+    assert tray.desktop.clipboard_text() != f"http://127.0.0.1:{port}"

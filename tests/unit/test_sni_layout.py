@@ -1,0 +1,150 @@
+"""The pure dbusmenu layout: stable ids, escaping, and which signals a change needs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tray.sni.layout import Change, Ids, Node, Spec, build, diff, escape, index, props_of
+
+
+def server(port: int, label: str | None = None) -> Spec:
+    key = f"{port}:1"
+    children = (
+        Spec("Open in browser", key=f"{key}/open"),
+        Spec("Copy address", key=f"{key}/copy"),
+    )
+    return Spec(label or f":{port}  node", key=f"{key}/server", children=children)
+
+
+TAIL = (
+    Spec("-", separator=True),
+    Spec("Pause", key="pause", checked=False),
+    Spec("Quit", key="quit"),
+)
+
+
+def menu(*servers: Spec, paused: bool = False) -> tuple[Spec, ...]:
+    tail = (TAIL[0], Spec("Pause", key="pause", checked=paused), TAIL[2])
+    return (*servers, *tail)
+
+
+def labels(root: Node) -> dict[int, str]:
+    return {n.id: str(dict(n.props).get("label", "-")) for n in root.walk() if n.id}
+
+
+@pytest.mark.parametrize(
+    ("label", "escaped"),
+    [("a_b", "a__b"), ("__", "____"), ("plain", "plain"), ("", "")],
+)
+def test_escape_doubles_underscores(label: str, escaped: str) -> None:
+    assert escape(label) == escaped
+
+
+@pytest.mark.parametrize(
+    ("spec", "props"),
+    [
+        (Spec("-", separator=True), {"type": "separator", "visible": True}),
+        (Spec("x_y", enabled=False), {"label": "x__y", "enabled": False, "visible": True}),
+        (
+            Spec("Pause", checked=True),
+            {
+                "label": "Pause",
+                "enabled": True,
+                "visible": True,
+                "toggle-type": "checkmark",
+                "toggle-state": 1,
+            },
+        ),
+        (
+            Spec("More", children=()),
+            {"label": "More", "enabled": True, "visible": True, "children-display": "submenu"},
+        ),
+    ],
+)
+def test_props(spec: Spec, props: dict[str, object]) -> None:
+    assert dict(props_of(spec)) == props
+
+
+def test_ids_follow_keys_across_rebuilds_and_are_never_reused() -> None:
+    ids = Ids()
+    first = build(menu(server(3000), server(4000)), ids)
+    second = build(menu(server(5000), server(4000)), ids)
+    third = build(menu(server(3000)), ids)
+    by_label = {v: k for k, v in labels(first).items()}
+    again = {v: k for k, v in labels(second).items()}
+    assert again[":4000  node"] == by_label[":4000  node"]
+    assert again["Quit"] == by_label["Quit"]
+    assert again[":5000  node"] not in labels(first)  # a new server never takes an old id
+    assert labels(third) == {k: v for k, v in labels(first).items() if k in labels(third)}
+    assert len(set(index(second))) == len(list(second.walk()))
+
+
+def test_entries_without_keys_and_duplicate_keys_get_distinct_ids() -> None:
+    ids = Ids()
+    root = build(
+        (Spec("a"), Spec("a"), Spec("-", separator=True), Spec("b", key="k"), Spec("c", key="k")),
+        ids,
+    )
+    assert len({n.id for n in root.walk()}) == 6
+    assert build((Spec("a"), Spec("a")), ids).children == root.children[:2]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "parent", "updated"),
+    [
+        # nothing visible changed: nothing on the bus
+        (menu(server(3000)), menu(server(3000)), None, {}),
+        # a rename: only that label
+        (menu(server(3000)), menu(server(3000, ":3000  vite")), None, {":3000  node": {"label"}}),
+        # a toggle: only its state
+        (menu(server(3000)), menu(server(3000), paused=True), None, {"Pause": {"toggle-state"}}),
+        # a new server at the top: the root's layout
+        (menu(server(3000)), menu(server(4000), server(3000)), 0, {}),
+        # a server's submenu lost an entry: that server's layout only
+        (
+            menu(server(3000), server(4000)),
+            menu(
+                server(3000),
+                Spec(
+                    ":4000  node",
+                    key="4000:1/server",
+                    children=(Spec("Copy address", key="4000:1/copy"),),
+                ),
+            ),
+            ":4000  node",
+            {},
+        ),
+    ],
+)
+def test_diff_sorts_changes(
+    before: tuple[Spec, ...],
+    after: tuple[Spec, ...],
+    parent: str | int | None,
+    updated: dict[str, set[str]],
+) -> None:
+    ids = Ids()
+    old, new = build(before, ids), build(after, ids)
+    change = diff(old, new)
+    names = labels(old)
+    if isinstance(parent, str):
+        parent = next(k for k, v in names.items() if v == parent)
+    assert change.layout_parent == parent
+    assert {names[i]: {k for k, _ in props} for i, props in change.updated} == updated
+    assert change.removed == ()
+    assert change.empty is (parent is None and not updated)
+
+
+def test_diff_reports_removed_properties_and_covers_two_changed_submenus_by_their_parent() -> None:
+    ids = Ids()
+    old = build((Spec("x", key="x", checked=True),), ids)
+    new = build((Spec("x", key="x"),), ids)
+    assert diff(old, new) == Change(None, (), ((1, ("toggle-state", "toggle-type")),))
+    a = build(menu(server(3000), server(4000)), ids)
+    b = build(
+        menu(
+            Spec(":3000  node", key="3000:1/server", children=()),
+            Spec(":4000  node", key="4000:1/server", children=()),
+        ),
+        ids,
+    )
+    assert diff(a, b).layout_parent == 0
