@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -145,26 +147,88 @@ def test_a_new_server_appears_while_the_menu_stays_open(
         else "an open GtkStatusIcon menu is not rebuilt until it is opened again"
     )
     expect_new_backend(request, tray, why)
-    with session.step("open the menu"):
-        tray.open_menu()
-        height = session.menu_height()
-    mark = session.traffic.mark() if session.traffic else 0
-    with serve(tmp_path) as port:
-        if session.traffic is not None and session.item is not None:
-            with session.step("the host fetches the menu with the new server"):
-                session.traffic.wait_for_layout(
-                    lambda lay: any(n.text.startswith(f":{port} ") for n in lay.children), 15, mark
-                )
-        else:
-            wait_for_entry(session, port)
-        with session.step("the open menu grows a row for the new server"):
-            grown = wait_for(lambda: session.menu_height() > height, 5, 0.1)
+    with a_server_added_to_the_open_menu(tray, tmp_path) as before:
+        with session.step("the open menu shows the new server"):
+            changed = wait_for(lambda: differs(session.menu_image(), before.image), 5, 0.2)
+            assert changed, "the open menu did not change"
             session.screenshot(session.artifact("menu-updated"))
-            assert session.menu_open(), "the menu closed"
-            assert grown, f"the open menu is still {height} px tall"
         with session.step("the menu stays open"):
             assert not wait_for(lambda: not session.menu_open(), 2, 0.1), "the menu closed"
-    tray.close_menu()
+
+
+def test_the_open_menu_grows_to_fit_the_new_server(
+    tray: HostTray, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    session = tray.session
+    if session.item is not None:
+        request.applymarker(
+            pytest.mark.xfail(
+                reason="libdbusmenu-gtk hosts (XFCE, waybar) keep an open menu's height: the new "
+                "row is added and the bottom rows scroll out of view",
+                strict=False,
+            )
+        )
+    else:
+        expect_new_backend(request, tray, "an open GtkStatusIcon menu is not rebuilt")
+    with (
+        a_server_added_to_the_open_menu(tray, tmp_path) as before,
+        session.step("the open menu grows a row"),
+    ):
+        grown = wait_for(lambda: session.menu_height() > before.height, 5, 0.1)
+        session.screenshot(session.artifact("menu-grown"))
+        assert grown, f"the open menu is still {before.height} px tall"
+
+
+@dataclass(frozen=True)
+class OpenMenu:
+    height: int
+    image: Image.Image | None
+
+
+@contextmanager
+def a_server_added_to_the_open_menu(tray: HostTray, tmp_path: Path) -> Iterator[OpenMenu]:
+    """With one server listed, open the menu, start a second server and wait until the host
+    has the new menu (or, on XEmbed, porttray lists the server); yields the menu as it was."""
+    session = tray.session
+    with serve(tmp_path / "first") as first:
+        wait_for_entry(session, first)
+        with session.step("open the menu"):
+            tray.open_menu()
+            session.park_pointer()
+            before = OpenMenu(session.menu_height(), settled_menu_image(session))
+        mark = session.traffic.mark() if session.traffic else 0
+        with serve(tmp_path / "second") as port:
+            if session.traffic is not None and session.item is not None:
+                with session.step("the host fetches the menu with the new server"):
+                    session.traffic.wait_for_layout(
+                        lambda lay: any(n.text.startswith(f":{port} ") for n in lay.children),
+                        15,
+                        mark,
+                    )
+            else:
+                wait_for_entry(session, port)
+            yield before
+        tray.close_menu()
+
+
+def settled_menu_image(session: HostSession) -> Image.Image | None:
+    """The open menu once two looks agree (the pointer leaving it redraws a row)."""
+    last: list[Image.Image | None] = [None]
+
+    def same() -> bool:
+        now = session.menu_image()
+        previous, last[0] = last[0], now
+        return now is not None and previous is not None and not differs(now, previous)
+
+    wait_for(same, 5, 0.3)
+    return last[0]
+
+
+def differs(now: Image.Image | None, before: Image.Image | None) -> bool:
+    """Whether two looks at the menu differ (False when either is missing)."""
+    if now is None or before is None:
+        return False
+    return now.size != before.size or ImageChops.difference(now, before).getbbox() is not None
 
 
 def test_the_badge_changes_with_the_count(tray: HostTray, tmp_path: Path) -> None:

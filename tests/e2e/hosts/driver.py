@@ -90,7 +90,7 @@ class HostTray:
         return max(ImageStat.Stat(self.icon_image()).stddev) > 20
 
     def open_menu(self, timeout: float = 10.0) -> None:
-        """Left-click the icon's centre and wait for the host's menu to be on screen.
+        """Click the icon's centre and wait for the host's menu to be on screen.
 
         The pointer goes there first and the click is repeated once if no menu came: a panel
         can drop a click that arrives before it has seen the pointer enter its button."""
@@ -98,7 +98,7 @@ class HostTray:
         x, y = (left + right) // 2, (top + bottom) // 2
         self.session.point(x, y)
         for attempt in (1, 2):
-            self.session.click(x, y)
+            self.session.click(x, y, self.session.menu_button())
             if wait_for(self.session.menu_open, timeout / 2, 0.1):
                 break
             if attempt == 2:

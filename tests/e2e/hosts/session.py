@@ -301,6 +301,10 @@ class HostSession:
         """A real pointer click at (x, y)."""
         raise NotImplementedError
 
+    def menu_button(self) -> int:
+        """The mouse button that opens porttray's menu here: the left one on SNI hosts."""
+        return 1
+
     def park_pointer(self) -> None:
         """Move the pointer off the panel and any menu (no tooltip, no cursor on the icon)."""
         self.point(PARKED[0], PARKED[1])
@@ -344,9 +348,19 @@ class HostSession:
         """How many menu levels (popups) of the host are on screen now."""
         raise NotImplementedError
 
-    def menu_height(self) -> int:
-        """The height of the tallest open menu level (0 when none is open)."""
+    def menu_bounds(self) -> tuple[int, int, int, int] | None:
+        """(left, top, right, bottom) of the open menu's first level, None when none is open."""
         raise NotImplementedError
+
+    def menu_height(self) -> int:
+        """The height of the open menu's first level (0 when none is open)."""
+        box = self.menu_bounds()
+        return 0 if box is None else box[3] - box[1]
+
+    def menu_image(self) -> Image.Image | None:
+        """What the open menu's first level shows now."""
+        box = self.menu_bounds()
+        return None if box is None else self.screenshot().crop(box)
 
     def menu_open(self) -> bool:
         """Whether a menu of the host is on screen now."""

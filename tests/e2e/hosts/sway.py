@@ -203,6 +203,5 @@ class SwayHost(HostSession):
         self._level_width = self._level_width or width
         return 2 if width > self._level_width * 1.3 else 1
 
-    def menu_height(self) -> int:
-        box = self.menu_box()
-        return 0 if box is None else box[3] - box[1]
+    def menu_bounds(self) -> Box | None:
+        return self.menu_box()

@@ -47,6 +47,11 @@ class Tint2Host(X11Session):
             raise RuntimeError("a program of the session exited")
         return self.tray_selection_owned() and self.window("tint2") is not None
 
+    def menu_button(self) -> int:
+        """pystray's GTK status icon runs the default item on a left click and shows the menu on
+        a right click; libayatana's fallback icon shows the menu on either."""
+        return 3 if "(gtk backend" in self.porttray_log() else 1
+
     def tray_selection_owned(self) -> bool:
         """Whether some window owns _NET_SYSTEM_TRAY_S0 (the XEmbed tray is up)."""
         from Xlib import display

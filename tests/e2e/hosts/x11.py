@@ -97,8 +97,13 @@ class X11Session(HostSession):
     def menu_count(self) -> int:
         return len(self.popups())
 
-    def menu_height(self) -> int:
-        return max((h for _x, _y, _w, h in self.popups()), default=0)
+    def menu_bounds(self) -> tuple[int, int, int, int] | None:
+        """The lowest popup: a submenu is mapped later, above its parent."""
+        popups = self.popups()
+        if not popups:
+            return None
+        x, y, w, h = popups[0]
+        return x, y, x + w, y + h
 
 
 def _is_dunst(win: object) -> bool:
