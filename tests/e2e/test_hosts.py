@@ -21,7 +21,8 @@ from PIL import Image, ImageChops
 from tests.conftest import wait_for
 from tests.e2e.hosts import ALL_HOSTS_ENV, HOSTS, HostSpec, all_hosts
 from tests.e2e.hosts.driver import HostTray, settled_tray_area
-from tests.e2e.hosts.session import DEFAULT_TITLE, HostSession, serve
+from tests.e2e.hosts.servers import DEFAULT_TITLE, serve
+from tests.e2e.hosts.session import HostSession
 from tests.e2e.sni_host import MenuNode
 
 pytestmark = [pytest.mark.e2e, pytest.mark.hosts]
