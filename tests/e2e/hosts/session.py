@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 from jeepney import DBusAddress, new_method_call
 from jeepney.io.blocking import open_dbus_connection
 from jeepney.wrappers import unwrap_msg
@@ -38,6 +40,45 @@ from tests.e2e.sni_host import MenuNode, SniItem, StatusNotifierHost
 
 WATCHER = "org.kde.StatusNotifierWatcher"
 ARTIFACTS_ENV = "PORTTRAY_TEST_ARTIFACTS"
+
+
+class HostProgram(StackProcess):
+    """A program of a host, in a process group of its own: stopping it ends every process it
+    started too, even helpers a crashed parent left behind (a panel's plugin wrappers)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.argv, self.log = argv, log
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                argv,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+            )
+
+    def group(self) -> list[psutil.Process]:
+        """The live processes of its group (the program itself and what it started)."""
+        found = []
+        for proc in psutil.process_iter():
+            with contextlib.suppress(psutil.Error):
+                if os.getpgid(proc.pid) == self.pid and proc.status() != psutil.STATUS_ZOMBIE:
+                    found.append(proc)
+        return found
+
+    def stop(self) -> None:
+        """End the whole group: SIGTERM, then SIGKILL what is left after 5 s; reap."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, sig)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(5)
+            if wait_for(lambda: not self.group(), 5 if sig == signal.SIGTERM else 2, 0.1):
+                break
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
 
 
 class HostStepFailed(AssertionError):
@@ -91,9 +132,9 @@ class HostSession(HostScreen):
     def _start(self) -> None:
         raise NotImplementedError
 
-    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> StackProcess:
+    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> HostProgram:
         """Start one program of the session, its output in `<name>.log`."""
-        proc = StackProcess(argv, env or self.env, self.tmp / f"{name}.log")
+        proc = HostProgram(argv, env or self.env, self.tmp / f"{name}.log")
         self.processes.append(proc)
         self.host_programs[name] = proc
         return proc
