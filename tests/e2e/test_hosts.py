@@ -91,15 +91,16 @@ def test_click_opens_the_menu_with_porttrays_entries(tray: HostTray, tmp_path: P
             with session.step("the host asks for porttray's menu when it opens"):
                 traffic = session.traffic
                 assert wait_for(lambda: bool(traffic.opened(mark)), 5, 0.1), "no AboutToShow"
-                fetched = traffic.wait_for_layout(
-                    lambda lay: any(n.text.startswith(f":{port} ") for n in lay.children), 10
-                )
-                entry = next(n for n in fetched.children if n.text.startswith(f":{port} "))
-                assert entry.children_display == "submenu", fetched.render()
+                exported = session.current_layout()
+                entry = next(n for n in exported.children if n.text.startswith(f":{port} "))
+                assert entry.children_display == "submenu", exported.render()
                 texts = [c.text for c in entry.children]
                 for wanted in ("Open in browser", "Copy address", "Copy localhost URL"):
-                    assert wanted in texts, fetched.render()
-                assert "Quit porttray" in fetched.labels(), fetched.render()
+                    assert wanted in texts, exported.render()
+                assert "Quit porttray" in exported.labels(), exported.render()
+                # Hosts may fetch labels apart (GNOME: GetGroupProperties): match by ids.
+                ids = {entry.id, *(c.id for c in entry.children)}
+                traffic.wait_for_layout(lambda lay: ids <= {n.id for n in lay.walk()}, 10)
         with session.step("the server's submenu opens"):
             before = session.menu_count()
             session.open_submenu(session.current_layout(), port)
@@ -161,7 +162,7 @@ def test_the_open_menu_grows_to_fit_the_new_server(
     tray: HostTray, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     session = tray.session
-    if session.item is not None:
+    if session.name in ("xfce", "sway"):
         request.applymarker(
             pytest.mark.xfail(
                 reason="libdbusmenu-gtk hosts (XFCE, waybar) keep an open menu's height: the new "
@@ -169,7 +170,7 @@ def test_the_open_menu_grows_to_fit_the_new_server(
                 strict=False,
             )
         )
-    else:
+    elif session.item is None:
         expect_new_backend(request, tray, "an open GtkStatusIcon menu is not rebuilt")
     with (
         a_server_added_to_the_open_menu(tray, tmp_path) as before,
@@ -200,11 +201,12 @@ def a_server_added_to_the_open_menu(tray: HostTray, tmp_path: Path) -> Iterator[
         mark = session.traffic.mark() if session.traffic else 0
         with serve(tmp_path / "second") as port:
             if session.traffic is not None and session.item is not None:
+                added = next(
+                    n for n in wait_for_entry(session, port).children if f":{port} " in n.text
+                )
                 with session.step("the host fetches the menu with the new server"):
                     session.traffic.wait_for_layout(
-                        lambda lay: any(n.text.startswith(f":{port} ") for n in lay.children),
-                        15,
-                        mark,
+                        lambda lay: added.id in {n.id for n in lay.walk()}, 15, mark
                     )
             else:
                 wait_for_entry(session, port)

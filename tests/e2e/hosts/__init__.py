@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.hosts import sway, tint2, xfce
+from tests.e2e.hosts import gnome, sway, tint2, xfce
 from tests.e2e.hosts.session import HostSession
 
 ALL_HOSTS_ENV = "PORTTRAY_ALL_HOSTS"
@@ -33,6 +33,7 @@ HOSTS = [
     HostSpec("xfce", xfce.XfceHost, xfce.missing),
     HostSpec("tint2", tint2.Tint2Host, tint2.missing, sni=False),
     HostSpec("sway", sway.SwayHost, sway.missing),
+    HostSpec("gnome", gnome.GnomeHost, gnome.missing, all_hosts_only=True),
 ]
 
 

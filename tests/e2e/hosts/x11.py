@@ -30,7 +30,8 @@ menu (three entries and a line) is bigger both ways."""
 class X11Session(HostSession):
     """Xvfb + private bus + dunst; subclasses start the window manager and the panel."""
 
-    def start_x11(self) -> None:
+    def start_x11(self, notifications: bool = True) -> None:
+        """Xvfb, the session bus, and (unless the host brings its own) dunst."""
         base = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
         argv = ["Xvfb", "-displayfd", "{fd}", "-screen", "0", SCREEN, "-nolisten", "tcp"]
         argv.append("-noreset")
@@ -40,7 +41,8 @@ class X11Session(HostSession):
         self.display = f":{number}"
         self.start_bus(base)
         self.env = desktop._desktop_env(self.tmp, self.display, self.bus_address, self.browser.path)
-        self.start_notifications()
+        if notifications:
+            self.start_notifications()
 
     def run(self, *argv: str, timeout: float = 10.0) -> str:
         """A tool on this display; its output."""
