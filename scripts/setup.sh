@@ -20,7 +20,7 @@ test_pkgs=(
   xfce4-panel xfwm4 xfconf tint2 sway waybar grim wtype wl-clipboard
 )
 all_host_pkgs=(
-  gnome-shell gnome-shell-extension-appindicator gjs plasma-workspace kwin-x11 kded5
+  gnome-shell gnome-shell-extension-appindicator gjs plasma-workspace plasma-desktop kwin-x11 kded5
 )
 
 pkgs=("${runtime_pkgs[@]}")

@@ -61,6 +61,17 @@ def backend(session: HostSession) -> str:
     return found.group(1) if found else "unknown"
 
 
+KDE_UNFINISHED = (
+    "on Plasma under Xvfb this layer does not yet drive the menu by keys, and Plasma fetches "
+    "submenus one GetLayout at a time; not a verdict on porttray"
+)
+
+
+def unfinished_on_kde(request: pytest.FixtureRequest, tray: HostTray) -> None:
+    if tray.session.name == "kde":
+        request.applymarker(pytest.mark.xfail(reason=KDE_UNFINISHED, strict=False))
+
+
 def expect_new_backend(request: pytest.FixtureRequest, tray: HostTray, why: str) -> None:
     """Mark the test as an expected failure while porttray runs on pystray's GTK paths."""
     if backend(tray.session) in ("appindicator", "gtk"):
@@ -79,7 +90,10 @@ def test_icon_appears(tray: HostTray) -> None:
         assert tray.icon_is_drawn(), f"the icon at {tray.icon} is a flat patch"
 
 
-def test_click_opens_the_menu_with_porttrays_entries(tray: HostTray, tmp_path: Path) -> None:
+def test_click_opens_the_menu_with_porttrays_entries(
+    tray: HostTray, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    unfinished_on_kde(request, tray)
     session = tray.session
     with serve(tmp_path, "Host menu demo") as port:
         wait_for_entry(session, port, "Host menu demo")
@@ -110,7 +124,10 @@ def test_click_opens_the_menu_with_porttrays_entries(tray: HostTray, tmp_path: P
             tray.close_menu()
 
 
-def test_open_reaches_the_browser(tray: HostTray, tmp_path: Path) -> None:
+def test_open_reaches_the_browser(
+    tray: HostTray, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    unfinished_on_kde(request, tray)
     session = tray.session
     with serve(tmp_path, "Open me", "<p>porttray-host-page</p>") as port:
         wait_for_entry(session, port, "Open me")
@@ -126,6 +143,7 @@ def test_open_reaches_the_browser(tray: HostTray, tmp_path: Path) -> None:
 def test_copy_puts_the_address_on_the_sessions_clipboard(
     tray: HostTray, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    unfinished_on_kde(request, tray)
     session = tray.session
     if session.name == "sway":
         expect_new_backend(request, tray, "GTK's clipboard cannot set a Wayland selection")
@@ -179,6 +197,44 @@ def test_the_open_menu_grows_to_fit_the_new_server(
         grown = wait_for(lambda: session.menu_height() > before.height, 5, 0.1)
         session.screenshot(session.artifact("menu-grown"))
         assert grown, f"the open menu is still {before.height} px tall"
+
+
+def test_a_left_click_opens_the_menu(
+    tray: HostTray, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    session = tray.session
+    if session.name == "kde":
+        request.applymarker(
+            pytest.mark.xfail(
+                reason="Plasma sends Activate on a left click and porttray's item answers it "
+                "without showing the menu (ItemIsMenu is not honoured as a menu request there)",
+                strict=False,
+            )
+        )
+    if session.item is None:
+        pytest.skip("on XEmbed a left click runs the default item (pystray's GTK status icon)")
+    # Last, and with a server listed as in the other tests: waybar keeps the height a menu had
+    # when first shown, and an emptier first menu would cut off the rows later tests pick.
+    with serve(tmp_path) as port:
+        wait_for_entry(session, port)
+        left_click_opens_the_menu(tray)
+
+
+def left_click_opens_the_menu(tray: HostTray) -> None:
+    session = tray.session
+    with session.step("a left click on the icon opens the menu"):
+        left, top, right, bottom = tray.icon
+        x, y = (left + right) // 2, (top + bottom) // 2
+        session.point(x, y)
+        opened = False
+        for _ in range(2):  # as in HostTray.open_menu: a panel may drop a first click
+            session.click(x, y, 1)
+            opened = wait_for(session.menu_open, 5, 0.1)
+            if opened:
+                break
+        session.screenshot(session.artifact("left-click"))
+        assert opened, "no menu on screen 5 s after a left click"
+    tray.close_menu()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.hosts import gnome, sway, tint2, xfce
+from tests.e2e.hosts import gnome, kde, sway, tint2, xfce
 from tests.e2e.hosts.session import HostSession
 
 ALL_HOSTS_ENV = "PORTTRAY_ALL_HOSTS"
@@ -34,6 +34,7 @@ HOSTS = [
     HostSpec("tint2", tint2.Tint2Host, tint2.missing, sni=False),
     HostSpec("sway", sway.SwayHost, sway.missing),
     HostSpec("gnome", gnome.GnomeHost, gnome.missing, all_hosts_only=True),
+    HostSpec("kde", kde.KdeHost, kde.missing, all_hosts_only=True),
 ]
 
 

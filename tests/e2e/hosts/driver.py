@@ -64,6 +64,8 @@ class HostTray:
             raise TimeoutError(f"no icon appeared in the tray area {area} within {timeout} s")
         box = last[0]
         assert box is not None
+        now = self.session.screenshot().crop(area)
+        box = porttray_blob(ImageChops.difference(now, self.baseline), now, box)
         self.icon = (area[0] + box[0], area[1] + box[1], area[0] + box[2], area[1] + box[3])
         return self.icon
 
@@ -124,6 +126,32 @@ class HostTray:
                 return
             self.close_menu()
         raise TimeoutError(f"the menu kept changing or closing: could not pick {label!r}")
+
+
+def porttray_blob(diff: Image.Image, now: Image.Image, box: Box) -> Box:
+    """Of the changed column runs inside `box`, the one with the most of porttray's blue.
+
+    A tray may add or move other icons while porttray's appears (Plasma adds its keyboard
+    layout icon late and reorders); porttray's icon is the blue one."""
+    width = diff.width
+    changed = [
+        any(diff.getpixel((x, y)) != (0, 0, 0) for y in range(box[1], box[3])) for x in range(width)
+    ]
+    runs, start = [], None
+    for x, hit in enumerate([*changed, False]):
+        if hit and start is None:
+            start = x
+        elif not hit and start is not None:
+            runs.append((start, x))
+            start = None
+
+    def blue(run: tuple[int, int]) -> int:
+        raw = now.crop((run[0], box[1], run[1], box[3])).convert("RGB").tobytes()
+        pixels = zip(raw[0::3], raw[1::3], raw[2::3], strict=True)
+        return sum(1 for r, g, b in pixels if b > 180 and r < 110 and 60 < g < 170)
+
+    best = max(runs, key=blue, default=(box[0], box[2]))
+    return best[0], box[1], best[1], box[3]
 
 
 def selectable(node: MenuNode) -> list[MenuNode]:

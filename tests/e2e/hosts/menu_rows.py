@@ -67,12 +67,21 @@ def hover_row(session: SwayHost, top_row: int, timeout: float = 5.0) -> Box:
     return inner[0]
 
 
-def pick_by_pointer(session: SwayHost, top_row: int, inner_row: int) -> None:
+def pick_by_pointer(session: SwayHost, top_row: int, inner_row: int, timeout: float = 5.0) -> None:
     """Hover row `top_row`, then click row `inner_row` of the submenu that opens."""
     sub = hover_row(session, top_row)
-    sub_rows = text_rows(session.screenshot(), sub)
+    before = session.screenshot()
+    sub_rows = text_rows(before, sub)
     assert len(sub_rows) > inner_row, f"{len(sub_rows)} rows measured in the submenu at {sub}"
-    session.click((sub[0] + sub[2]) // 2, sub_rows[inner_row])
+    x, y = (sub[0] + sub[2]) // 2, sub_rows[inner_row]
+    session.point(x, y)  # GTK takes a click only on the row it has seen the pointer enter
+
+    def highlighted() -> bool:
+        now = session.screenshot().crop(sub)
+        return ImageChops.difference(now, before.crop(sub)).getbbox() is not None
+
+    assert wait_for(highlighted, timeout, 0.2), "the row under the pointer was not highlighted"
+    session.click(x, y)
 
 
 def _beside(now: Image.Image, before: Image.Image, menu: Box) -> Box | None:
