@@ -170,7 +170,28 @@ class HostSession(HostScreen):
         for proc in reversed(self.processes):
             proc.stop()
         self.processes.clear()
+        self._sweep()
         desktop.unregister_stack(self)
+
+    def _sweep(self) -> None:
+        """End what a host daemonised out of its process group (Plasma starts a second kded5
+        with setsid): every process of ours whose environment names this session's runtime
+        directory."""
+        runtime = self.env.get("XDG_RUNTIME_DIR")
+        if not runtime:
+            return
+        marker = f"XDG_RUNTIME_DIR={runtime}"
+        strays = []
+        for proc in psutil.process_iter():
+            with contextlib.suppress(psutil.Error, OSError):
+                if proc.uids().real == os.getuid() and proc.pid != os.getpid():
+                    environ = Path(f"/proc/{proc.pid}/environ").read_bytes().split(b"\0")
+                    if marker.encode() in environ:
+                        strays.append(proc)
+        for proc in strays:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(strays, timeout=5)
 
     def pids(self) -> set[int]:
         pids = {p.pid for p in self.processes}
