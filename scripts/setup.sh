@@ -2,6 +2,8 @@
 # Sets up porttray on a Debian/Ubuntu machine: system packages, then a virtualenv in .venv.
 #   scripts/setup.sh          what the tray needs to run
 #   scripts/setup.sh --test   also what the test suite needs (Xvfb, dunst, trayer, Chromium, ...)
+#                             and the real tray hosts it tests on (XFCE's panel, tint2, sway + waybar)
+#   scripts/setup.sh --test --all-hosts   also GNOME Shell and KDE Plasma (about 1 GB more)
 # Safe to re-run, and offline once done: apt runs only for packages that are missing, pip only when
 # pyproject.toml changed since the last install. The venv is built on the distribution's own
 # /usr/bin/python3, so any user who can read the checkout can run it.
@@ -21,6 +23,11 @@ test_pkgs=(
   xvfb xdotool trayer dunst dbus dbus-x11 x11-utils imagemagick chromium libnotify-bin
   redis-server memcached
   docker.io busybox-static iproute2
+  xfce4-panel xfwm4 xfconf tint2 sway waybar grim wtype wl-clipboard
+)
+# GNOME Shell and KDE Plasma, tested only with --all-hosts.
+all_host_pkgs=(
+  gnome-shell gnome-shell-extension-appindicator gjs plasma-workspace plasma-desktop kwin-x11 kded5
 )
 # What scripts/test-users.sh needs to create the suite's users and their sudo rule.
 test_user_pkgs=(
@@ -41,6 +48,9 @@ if [[ "$mode" == "--test" ]]; then
       [[ "${pkgs[i]}" != "chromium" ]] || unset 'pkgs[i]'
     done
   fi
+fi
+if [[ " $* " == *" --all-hosts "* ]]; then
+  pkgs+=("${all_host_pkgs[@]}")
 fi
 
 as_root() {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything the test suite needs, then runs lint, types and the whole suite
-# (unit, integration, and end-to-end on Xvfb + a private session bus + dunst + Chromium).
+# (unit, integration, and end-to-end on Xvfb + a private session bus + dunst + Chromium, and on
+# real tray hosts: XFCE's panel, tint2, sway + waybar).
+#   scripts/test.sh --all-hosts   also on GNOME Shell and KDE Plasma (sets PORTTRAY_ALL_HOSTS=1)
 #
 # The suite runs as a normal user, the way porttray is used:
 # - run as root (CI), it creates the user porttray-test and runs everything as that user;
@@ -13,7 +15,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh --test
+args=()
+setup_args=(--test)
+all_hosts=""
+for arg in "$@"; do
+  if [[ "$arg" == "--all-hosts" ]]; then
+    all_hosts=1
+    setup_args+=(--all-hosts)
+  else
+    args+=("$arg")
+  fi
+done
+set -- "${args[@]+"${args[@]}"}"
+bash scripts/setup.sh "${setup_args[@]}"
 
 if [[ $(id -u) -eq 0 ]]; then
   suite_user="porttray-test"
@@ -48,6 +62,7 @@ suite_env=(
   "LOGNAME=$suite_user" "LANG=C.UTF-8" "CI=${CI:-}" "NO_AT_BRIDGE=1" "PYTHONDONTWRITEBYTECODE=1"
   "MYPY_CACHE_DIR=$scratch/mypy" "RUFF_CACHE_DIR=$scratch/ruff"
   "HYPOTHESIS_STORAGE_DIRECTORY=$scratch/hypothesis" "PORTTRAY_TEST_ARTIFACTS=$artifacts"
+  "PORTTRAY_ALL_HOSTS=$all_hosts"
 )
 pytest=(.venv/bin/python -m pytest -p no:cacheprovider)
 

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import psutil
 import pytest
@@ -74,7 +75,28 @@ rm -rf "$profile"
 printf '%s %s\\n' "$rc" "$1" >>"{dir}/runs.log"
 exit $rc
 """
-_RUNNING: list[Desktop] = []
+
+
+class Stack(Protocol):
+    """Something running for tests whose processes and descriptors outlive single tests."""
+
+    def pids(self) -> set[int]: ...
+
+    def fds(self) -> set[int]: ...
+
+
+_RUNNING: list[Stack] = []
+
+
+def register_stack(stack: Stack) -> None:
+    """Exempt a running stack (a real host's session) from the leak guard until unregistered."""
+    if stack not in _RUNNING:
+        _RUNNING.append(stack)
+
+
+def unregister_stack(stack: Stack) -> None:
+    if stack in _RUNNING:
+        _RUNNING.remove(stack)
 
 
 class StackProcess:
@@ -137,6 +159,9 @@ def _start_reporting(argv: list[str], env: dict[str, str], log: Path) -> tuple[S
         os.close(read_end)
         if write_end >= 0:
             os.close(write_end)
+
+
+start_reporting = _start_reporting
 
 
 DUNSTRC = """[global]

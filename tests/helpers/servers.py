@@ -85,17 +85,25 @@ def child_listening(addresses: Sequence[str], port: int = 0) -> Iterator[Child]:
 
 @contextlib.contextmanager
 def http_server(
-    directory: Path, bind: str = "127.0.0.1", port: int | None = None, log: Path | None = None
+    directory: Path,
+    bind: str = "127.0.0.1",
+    port: int | None = None,
+    log: Path | None = None,
+    *,
+    named: bool = False,
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`python -m http.server` in a directory, yielded once it accepts connections.
 
     With `log`, the server's request log (its stderr) is written to that file as it happens.
+    With `named`, the directory is also on its command line (`--directory`), so a settings rule
+    can pick out the test's own servers among everything else listening on the machine.
     """
     port = port or free_port()
     with contextlib.ExitStack() as files:
         stderr = files.enter_context(log.open("wb")) if log else subprocess.PIPE
+        named_args = ["--directory", str(directory)] if named else []
         proc = subprocess.Popen(
-            [sys.executable, "-m", "http.server", str(port), "--bind", bind],
+            [sys.executable, "-m", "http.server", str(port), "--bind", bind, *named_args],
             cwd=directory,
             stdout=subprocess.DEVNULL,
             stderr=stderr,

@@ -1,0 +1,145 @@
+"""What a real tray host says to porttray's item on the bus, seen by a bus monitor.
+
+A host that opens the menu calls `AboutToShow` (or `AboutToShowGroup`) on the item's
+`com.canonical.dbusmenu` object, and `GetLayout` whenever the layout changed; the layout it was
+answered with is exactly what it shows. The monitor records those calls, the replies to
+`GetLayout` (parsed into `MenuNode` trees), the item's `LayoutUpdated` signals and every
+`RegisterStatusNotifierItem` call, so a test can ask "did the host open the menu after the click,
+and what did it get?" without trusting pixels alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jeepney import HeaderFields, MessageType
+from jeepney.bus_messages import Monitoring
+from jeepney.io.blocking import DBusConnection, open_dbus_connection
+from jeepney.low_level import Message
+from jeepney.wrappers import unwrap_msg
+
+from tests.conftest import wait_for
+from tests.e2e.sni_host import DBUSMENU, MenuNode, parse_layout
+
+THREAD_NAME = "desktop-stack-host-traffic"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One dbusmenu method call, a menu signal or a registration."""
+
+    member: str
+    sender: str
+    destination: str
+    body: tuple[Any, ...]
+    layout: MenuNode | None = None
+    """For GetLayout: the layout the caller was answered with (None until the answer is seen)."""
+
+
+class MenuTraffic:
+    """A bus monitor on `address` recording the dbusmenu conversation between hosts and items."""
+
+    def __init__(self, address: str) -> None:
+        self._lock = threading.Lock()
+        self._seen: list[Call] = []
+        self._pending: dict[tuple[str, int], int] = {}
+        self._ignored: set[str] = set()
+        self._conn = _monitor(address)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name=THREAD_NAME)
+        self._thread.start()
+
+    def ignore(self, sender: str) -> None:
+        """Leave out what `sender` (the test's own reader) calls: only hosts count."""
+        with self._lock:
+            self._ignored.add(sender)
+
+    def mark(self) -> int:
+        """A position in the record, for `since=`."""
+        with self._lock:
+            return len(self._seen)
+
+    def calls(self, member: str, since: int = 0) -> list[Call]:
+        """The recorded calls or signals named `member` from mark `since` on."""
+        with self._lock:
+            return [c for c in self._seen[since:] if c.member == member]
+
+    def wait_for_layout(
+        self, predicate: Callable[[MenuNode], bool], timeout: float, since: int = 0
+    ) -> MenuNode:
+        """The newest layout a host fetched after `since` that satisfies `predicate`."""
+
+        def found() -> MenuNode | None:
+            layouts = [c.layout for c in self.calls("GetLayout", since) if c.layout is not None]
+            return next((lay for lay in reversed(layouts) if predicate(lay)), None)
+
+        if not wait_for(lambda: found() is not None, timeout, 0.05):
+            fetched = [c.layout for c in self.calls("GetLayout", since) if c.layout]
+            last = fetched[-1].render() if fetched else "(the host fetched no layout)"
+            raise TimeoutError(f"no fetched layout matched within {timeout} s; last:\n{last}")
+        layout = found()
+        assert layout is not None
+        return layout
+
+    def opened(self, since: int = 0) -> list[Call]:
+        """The AboutToShow and AboutToShowGroup calls (a host opening a menu) after `since`."""
+        return self.calls("AboutToShow", since) + self.calls("AboutToShowGroup", since)
+
+    def fds(self) -> set[int]:
+        fd = self._conn.sock.fileno()
+        return {fd} if fd >= 0 else set()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._thread.join(5)
+        self._conn.close()
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                msg = self._conn.receive(timeout=0.1)
+            except TimeoutError:
+                continue
+            except (OSError, ValueError):
+                return
+            with self._lock:
+                self._record(msg)
+
+    def _record(self, msg: Message) -> None:
+        fields, kind = msg.header.fields, msg.header.message_type
+        member = str(fields.get(HeaderFields.member, ""))
+        sender = str(fields.get(HeaderFields.sender, ""))
+        destination = str(fields.get(HeaderFields.destination, ""))
+        if sender in self._ignored:
+            return
+        if kind in (MessageType.method_call, MessageType.signal):
+            if kind == MessageType.method_call and member == "GetLayout":
+                self._pending[(sender, msg.header.serial)] = len(self._seen)
+            self._seen.append(Call(member, sender, destination, tuple(msg.body)))
+        elif kind == MessageType.method_return:
+            key = (destination, int(fields.get(HeaderFields.reply_serial, 0)))
+            index = self._pending.pop(key, None)
+            if index is not None and len(msg.body) == 2:
+                call = self._seen[index]
+                self._seen[index] = Call(
+                    call.member, call.sender, call.destination, call.body, parse_layout(msg.body[1])
+                )
+
+
+def _monitor(address: str) -> DBusConnection:
+    conn = open_dbus_connection(address)
+    rules = [
+        f"type='method_call',interface='{DBUSMENU}'",
+        f"type='signal',interface='{DBUSMENU}'",
+        "type='method_call',member='RegisterStatusNotifierItem'",
+        "type='method_return'",
+    ]
+    try:
+        unwrap_msg(conn.send_and_get_reply(Monitoring().BecomeMonitor(rules), timeout=5))
+    except Exception:
+        conn.close()
+        raise
+    return conn
