@@ -38,8 +38,8 @@ from typing import Any
 from bench_tray import many_listeners
 from soak import ROOT, ProcSample, cpu_seconds
 
-from tests.e2e.desktop import Desktop, running_desktop
-from tests.e2e.sni_host import MenuNode, SniItem
+from tests.kit.desktop import Desktop, running_desktop
+from tests.kit.sni_host import MenuNode, SniItem
 
 BARE = """
 import os, signal, sys, threading

@@ -90,7 +90,7 @@ def main() -> int:
         print(json.dumps(measure()))
         return 0
     sys.path.insert(0, str(ROOT))
-    from tests.e2e.desktop import running_desktop
+    from tests.kit.desktop import running_desktop
 
     with (
         tempfile.TemporaryDirectory(prefix="porttray-rebuild-") as tmp,

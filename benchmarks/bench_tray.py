@@ -51,7 +51,7 @@ from bench_discovery import (
 from load import Armed, armed_listeners, idle_processes, open_fd_count, process_count
 from soak import ROOT, ProcSample, TrayProcess, running_tray, thread_cpu_ns
 
-from tests.e2e.desktop import Desktop, running_desktop
+from tests.kit.desktop import Desktop, running_desktop
 from tray import menu
 from tray.discover import open_engine
 from tray.probing import RETRY_AFTER

@@ -49,7 +49,7 @@ if str(ROOT) not in sys.path:
 from bench_discovery import kib_fields  # noqa: E402
 from soak_match import attribute  # noqa: E402
 
-from tests.e2e.desktop import Desktop, running_desktop  # noqa: E402
+from tests.kit.desktop import Desktop, running_desktop  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "soak.json"
 INTERVAL = 0.5

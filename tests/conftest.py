@@ -5,26 +5,18 @@ from __future__ import annotations
 import gc
 import os
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import psutil
 import pytest
 
+from tests.kit.wait import wait_for
+
+__all__ = ["wait_for"]
+
 if TYPE_CHECKING:
     from tests.helpers.users import OtherUser
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.02) -> bool:
-    """Poll `predicate` until it holds or `timeout` passes; return its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(step)
 
 
 def _fds() -> set[str]:

@@ -13,9 +13,9 @@ import psutil
 import pytest
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import Desktop
-from tests.e2e.tray_driver import Tray, running_tray
 from tests.helpers.servers import http_server
+from tests.kit.desktop import Desktop
+from tests.kit.tray_driver import Tray, running_tray
 
 pytestmark = pytest.mark.e2e
 

@@ -18,8 +18,8 @@ import pytest
 from soak import TrayProcess, running_tray
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import Desktop, SeenNotification
-from tests.e2e.sni_host import MenuNode
+from tests.kit.desktop import Desktop, SeenNotification
+from tests.kit.sni_host import MenuNode
 from tray import config, rules
 from tray.discover import open_engine
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import Desktop, clipboard_text
 from tests.helpers.servers import http_server
+from tests.kit.desktop import Desktop, clipboard_text
 from tray.clipboard import NO_DISPLAY, NO_X
 from tray.notify import Capability, Notifier
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from soak import SoakConfig, render, soak
 
-from tests.e2e.desktop import Desktop
+from tests.kit.desktop import Desktop
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import Desktop
-from tests.e2e.tray_driver import Tray, end, mentions, open_target, running_tray, start
 from tests.helpers.servers import http_server
+from tests.kit.desktop import Desktop
+from tests.kit.tray_driver import Tray, end, mentions, open_target, running_tray, start
 
 pytestmark = pytest.mark.e2e
 

@@ -15,9 +15,9 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import Desktop
 from tests.helpers.artifacts import artifacts_dir
 from tests.helpers.servers import http_server
+from tests.kit.desktop import Desktop
 
 pytestmark = pytest.mark.e2e
 
