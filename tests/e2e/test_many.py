@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from soak import TrayProcess, running_tray
 
 from tests.conftest import wait_for
 from tests.kit.desktop import Desktop, SeenNotification
 from tests.kit.sni_host import MenuNode
+from tests.kit.tray_process import TrayProcess, running_tray
 from tray import config, rules
 from tray.discover import open_engine
 
