@@ -24,6 +24,8 @@ from tests.kit.desktop import Desktop, clipboard_text
 from tray.clipboard import NO_DISPLAY, NO_X
 from tray.notify import Capability, Notifier
 
+pytestmark = pytest.mark.e2e
+
 
 def bare_env(**extra: str) -> dict[str, str]:
     """This environment without any display or terminal: webbrowser then only tries $BROWSER."""
