@@ -55,14 +55,7 @@ class TrayProcess:
 
     def stop(self) -> int:
         """SIGTERM, then SIGKILL after 5 s; the exit status (negative: killed by that signal)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.exit_code = self.proc.returncode
+        self.exit_code = terminate(self.proc)
         return self.exit_code
 
     def output(self) -> str:
@@ -85,3 +78,15 @@ def running_tray(
         yield tray
     finally:
         tray.stop()
+
+
+def terminate(proc: subprocess.Popen[bytes]) -> int:
+    """SIGTERM a child, SIGKILL it after 5 s, reap it; its exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.kit.load import listening_process
-from tests.kit.tray_process import read_text
+from tests.kit.tray_process import read_text, terminate
 
 PORTTRAY = Path(sys.executable).parent / "porttray"
 
@@ -79,17 +79,11 @@ class WatchProcess:
 
     def stop(self) -> int:
         """SIGTERM it, reap it, join the reader; its exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        code = terminate(self.proc)
         self._reader.join(5)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
-        return self.proc.returncode
+        return code
 
     def tracebacks(self) -> int:
         return read_text(self.log).count("Traceback")
