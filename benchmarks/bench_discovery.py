@@ -35,7 +35,7 @@ import psutil
 
 from tests.kit.load import Load, idle_processes, listening_process
 from tests.kit.machine import machine_facts, plain
-from tests.kit.sampling import Memory, cpu_ns, cpu_ticks, kib_fields, memory
+from tests.kit.sampling import Idle, Memory, ProcSample, cpu_ns, cpu_ticks, kib_fields, memory
 from tests.kit.timing import HEAD, Stats, fmt_load, interleave, stats_row
 from tests.kit.watch import Lines, wait_until_watching, watch_process
 from tray.diff import diff, visible
@@ -108,24 +108,6 @@ class Incremental:
     """The scan right after it has gone."""
     full_proc_scans: int
     """Searches that read every process, over all runs (0 is the goal)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Idle:
-    """An idle `porttray watch` over a window."""
-
-    seconds: float
-    """The window's length."""
-    cpu_ticks: int
-    """utime + stime spent in the window, in clock ticks."""
-    cpu_percent: float
-    """Share of one core, from the ticks."""
-    cpu_percent_schedstat: float
-    """Share of one core, from /proc/<pid>/schedstat (nanoseconds)."""
-    events_meanwhile: int
-    """Events printed during the window (other servers coming and going; 0 expected)."""
-    memory: Memory
-    """Memory at the end of the window."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,7 +323,7 @@ def measure_idle(proc: subprocess.Popen[bytes], lines: Lines, seconds: float) ->
         cpu_percent=100 * ticks / tick / elapsed,
         cpu_percent_schedstat=100 * ns / 1e9 / elapsed,
         events_meanwhile=len(lines.drain()),
-        memory=memory(proc.pid),
+        memory=ProcSample.of(proc.pid),
     )
 
 

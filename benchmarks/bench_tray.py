@@ -39,7 +39,7 @@ from typing import Any
 from tests.kit.desktop import Desktop, running_desktop
 from tests.kit.load import Armed, armed_listeners, idle_processes, many_listeners
 from tests.kit.machine import machine_facts, plain
-from tests.kit.sampling import ProcSample, cpu_ticks, thread_cpu_ns
+from tests.kit.sampling import Idle, ProcSample, cpu_ticks, thread_cpu_ns
 from tests.kit.timing import HEAD, Stats, fmt_load, stats_row
 from tests.kit.tray_process import TrayProcess, running_tray
 from tray import menu
@@ -86,20 +86,6 @@ class Config:
         if quick:
             return Config(300, 20, 50, 15.0, 10, 10)
         return Config(300, 20, 50, 60.0, 40, 30)
-
-
-@dataclass(frozen=True, slots=True)
-class Idle:
-    """One process over the idle window."""
-
-    seconds: float
-    cpu_ticks: int
-    cpu_percent: float
-    """Share of one core, from utime+stime ticks."""
-    cpu_percent_schedstat: float
-    """Share of one core, from the live threads' schedstat nanoseconds."""
-    memory: ProcSample
-    """At the end of the window."""
 
 
 @dataclass(frozen=True, slots=True)

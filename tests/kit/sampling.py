@@ -104,3 +104,21 @@ def memory(pid: int) -> Memory:
     rss = kib_fields(f"/proc/{pid}/status", ("VmRSS",))
     pss = kib_fields(f"/proc/{pid}/smaps_rollup", ("Pss", "Pss_Anon"))
     return Memory(rss["VmRSS"], pss["Pss"], pss["Pss_Anon"])
+
+
+@dataclass(frozen=True, slots=True)
+class Idle:
+    """A process over an idle window."""
+
+    seconds: float
+    """The window's length."""
+    cpu_ticks: int
+    """utime + stime spent in the window, in clock ticks."""
+    cpu_percent: float
+    """Share of one core, from the ticks."""
+    cpu_percent_schedstat: float
+    """Share of one core, from schedstat nanoseconds (finer than ticks)."""
+    memory: ProcSample
+    """At the end of the window."""
+    events_meanwhile: int | None = None
+    """For `porttray watch`: events printed during the window (0 expected)."""
