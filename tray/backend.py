@@ -180,11 +180,7 @@ def load_pystray(backend: Backend) -> object:
     For "sni" pystray loads as `dummy` (only `pystray._base`, no GTK) and the result is a module
     whose `Icon` is porttray's own `tray.sni.icon.SniIcon`.
     """
-    os.environ["PYSTRAY_BACKEND"] = "dummy" if backend.name == "sni" else backend.name
-    try:
-        import pystray
-    except Exception as exc:  # pystray raises ImportError, ValueError or Xlib errors here
-        raise BackendError(f"the {backend.name} tray backend failed to load: {exc}") from exc
+    pystray = _import_pystray("dummy" if backend.name == "sni" else backend.name, backend.name)
     if backend.name in ("gtk", "appindicator"):
         guard_gtk_notifier()
     if backend.name != "sni":
@@ -196,6 +192,24 @@ def load_pystray(backend: Backend) -> object:
     facade.Menu = pystray.Menu  # type: ignore[attr-defined]
     facade.MenuItem = pystray.MenuItem  # type: ignore[attr-defined]
     return facade
+
+
+def _import_pystray(name: str, shown: str) -> Any:
+    """pystray, loaded with backend `name`. pystray reads PYSTRAY_BACKEND once, at import: the
+    variable is set only for that moment, so programs porttray starts (and a test process's later
+    children) never inherit a choice that was made for this process."""
+    before = os.environ.get("PYSTRAY_BACKEND")
+    os.environ["PYSTRAY_BACKEND"] = name
+    try:
+        import pystray
+    except Exception as exc:  # pystray raises ImportError, ValueError or Xlib errors here
+        raise BackendError(f"the {shown} tray backend failed to load: {exc}") from exc
+    finally:
+        if before is None:
+            del os.environ["PYSTRAY_BACKEND"]
+        else:
+            os.environ["PYSTRAY_BACKEND"] = before
+    return pystray
 
 
 def guard_gtk_notifier() -> None:

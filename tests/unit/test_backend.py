@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tray.backend import BACKENDS, BackendError, choose, session_bus_available, ui_caller
+from tray.backend import (
+    BACKENDS,
+    BackendError,
+    choose,
+    load_pystray,
+    session_bus_available,
+    ui_caller,
+)
 
 DESKTOP = {"DISPLAY": ":0", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/tmp/bus"}
 
@@ -78,3 +86,13 @@ def test_thread_safe_backends_update_directly_and_only_darwin_needs_the_main_thr
     ui_caller(BACKENDS["appindicator"])(lambda: calls.append("now"))
     assert calls == ["now"]
     assert [b.name for b in BACKENDS.values() if not b.thread_safe_updates] == ["darwin"]
+
+
+def test_loading_the_sni_backend_leaves_no_pystray_choice_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A child porttray starts (a browser, a second porttray in a test) must choose for itself."""
+    monkeypatch.delenv("PYSTRAY_BACKEND", raising=False)
+    facade = load_pystray(BACKENDS["sni"])
+    assert facade.Icon.__name__ == "SniIcon"  # type: ignore[attr-defined]
+    assert "PYSTRAY_BACKEND" not in os.environ
