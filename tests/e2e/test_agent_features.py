@@ -49,6 +49,7 @@ def test_recently_closed_survives_a_restart(desktop: Desktop, tmp_path: Path) ->
         tray.wait_for_label(f":{port} ", present=False)
         tray.wait_for_label("Recently closed")
     with running_tray(desktop, env) as again:
+        again.wait_for_label("Recently closed")  # read back from the history at start
         recent = again.find("Recently closed")
         assert recent is not None
         assert any(c.text.startswith(f":{port} ") for c in recent.children)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -91,6 +92,14 @@ def test_paused_monitor_announces_nothing() -> None:
         mon.stop()
 
 
+def _replace(path: Path, text: str) -> None:
+    """Write the settings file in one step, as editors that save atomically do: the monitor must
+    not catch the file half-written (empty is valid TOML, and would count as good settings)."""
+    temp = path.with_suffix(".tmp")
+    temp.write_text(text)
+    os.replace(temp, path)
+
+
 def test_rules_from_a_live_settings_file(tmp_path: Path) -> None:
     """ignore hides, silent shows without a note, open-browser opens; edits apply; garbage is
     reported once and the last good settings stay."""
@@ -116,8 +125,8 @@ def test_rules_from_a_live_settings_file(tmp_path: Path) -> None:
         try:
             assert wait_for(lambda: len(mon.state.config.rules) == 2, 5)
             assert wait_for(lambda: ignored.port not in rec.ports(), 2)
-            path.write_text(
-                path.read_text() + f'\n[[rules]]\nport = {browse}\non_open = "open-browser"\n'
+            _replace(
+                path, path.read_text() + f'\n[[rules]]\nport = {browse}\non_open = "open-browser"\n'
             )
             assert wait_for(lambda: len(mon.state.config.rules) == 3, 5)
             rec.mine = {quiet, browse}
@@ -125,7 +134,7 @@ def test_rules_from_a_live_settings_file(tmp_path: Path) -> None:
                 assert wait_for(lambda: {quiet, browse} <= rec.ports(), 5)
                 assert wait_for(lambda: opened == [browse], 5)
                 assert not wait_for(lambda: bool(ours(rec)), 2.5)
-            path.write_text("interval = [broken\n")
+            _replace(path, "interval = [broken\n")
             assert wait_for(lambda: len(errors) == 1, 5)
             assert "config.toml:1" in errors[0]
             assert not wait_for(lambda: len(errors) > 1, 1.5)
