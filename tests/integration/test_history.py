@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import wait_for
 from tests.helpers.servers import child_listening, listener
+from tests.integration.test_cli import wait_started
 from tray import history, menu
 from tray.config import DEFAULT
 from tray.discover import open_engine
@@ -209,14 +210,14 @@ def _cli(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
 def test_watch_writes_and_history_reads(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
     watch = subprocess.Popen(
-        [*PORTTRAY, "watch", "--json", "--interval", "0.05"],
+        [*PORTTRAY, "-v", "watch", "--json", "--interval", "0.05"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
     )
     try:
-        assert wait_for((tmp_path / "porttray" / "history.sqlite3").exists, 10)
+        wait_started(watch)  # the baseline is taken (on a quiet machine it holds no server)
         with child_listening(["127.0.0.1"]) as child:
             assert _next_event(watch, child.port) == "opened"
         assert _next_event(watch, child.port) == "closed"
