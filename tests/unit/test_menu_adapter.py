@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ["PYSTRAY_BACKEND"] = "dummy"  # before pystray is imported anywhere in this process
-
-import pystray
+from typing import Any
 
 from tray import menu
 from tray.app import to_pystray
+from tray.backend import BACKENDS, load_pystray
 from tray.model import Identity, ProcessInfo, Server
 from tray.state import AppState, apply_events, set_paused
+
+pystray: Any = load_pystray(BACKENDS["dummy"])  # sets no PYSTRAY_BACKEND for later children
 
 VITE = Server(
     5173,
@@ -47,7 +46,7 @@ GOLDEN = """\
     Quit porttray"""
 
 
-def build(state: AppState, clicks: list[menu.Action]) -> pystray.Menu:
+def build(state: AppState, clicks: list[menu.Action]) -> Any:
     return pystray.Menu(*to_pystray(pystray, menu.build(state, user="ann"), clicks.append))
 
 
