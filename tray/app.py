@@ -23,8 +23,9 @@ from tray.clipboard import Clipboard
 from tray.containers import Containers, EngineError
 from tray.discover import open_engine
 from tray.instance import InstanceLock
+from tray.messages import Hooks, SetAutostart, SetPaused, StillRunning
 from tray.model import Container, Identity, Server
-from tray.monitor import Hooks, Monitor, SetAutostart, SetPaused, StillRunning
+from tray.monitor import Monitor
 from tray.notify import Notifier
 from tray.policy import note_for
 from tray.state import RECENT_LIMIT, AppState

@@ -12,6 +12,11 @@ be read is not known.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tray.state import Entry, Key
 
 SUBREAPERS = frozenset({"systemd", "init", "tini", "dumb-init", "catatonit", "s6-svscan", "runit"})
 """Names of processes that adopt orphans (init, and subreapers such as `systemd --user`)."""
@@ -53,6 +58,12 @@ def orphaned(pid: int | None, proc: str = "/proc") -> bool | None:
     cgroup = (_read(f"{proc}/{pid}/cgroup") or b"").decode("utf-8", "replace").strip()
     leaf = cgroup.splitlines()[-1].rsplit("/", 1)[-1] if cgroup else ""
     return decide(ppid, False, name, leaf)
+
+
+def orphaned_keys(entries: Iterable[Entry], user: str) -> frozenset[Key]:
+    """The listed servers of `user` that have lost the terminal or launcher that started them."""
+    mine = [e.server for e in entries if e.server.process and e.server.process.user == user]
+    return frozenset(s.key for s in mine if orphaned(s.pid))
 
 
 def _orphaned_psutil(pid: int) -> bool | None:

@@ -181,3 +181,18 @@ def set_autostart(state: AppState, enabled: bool) -> AppState:
 def set_paused(state: AppState, paused: bool) -> AppState:
     """Pause or resume notifications."""
     return dataclasses.replace(state, paused=paused)
+
+
+def known_events(state: AppState, events: list[Event]) -> tuple[Event, ...]:
+    """Events with a closed server's identity as `state` held it (a scan has none)."""
+    known: list[Event] = []
+    for event in events:
+        entry = state.find(event.server.key) if isinstance(event, Closed) else None
+        known.append(Closed(entry.server, event.at) if entry is not None else event)
+    return tuple(known)
+
+
+def identified(state: AppState, key: Key) -> bool:
+    """Whether the server is listed and a probe has found what it is."""
+    entry = state.find(key)
+    return entry is not None and entry.server.identity.protocol is not None

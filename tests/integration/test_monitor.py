@@ -13,8 +13,9 @@ from tests.helpers.servers import child_listening, free_port, listener
 from tray import probing
 from tray.config import DEFAULT, ConfigWatcher
 from tray.discover import open_engine
+from tray.messages import Hooks, SetPaused
 from tray.model import Identity, Server
-from tray.monitor import Hooks, Monitor, SetPaused
+from tray.monitor import Monitor
 from tray.state import AppState
 
 
