@@ -30,8 +30,8 @@ def measure() -> dict[str, object]:
     from gi.repository import GLib
 
     from tray import icons, menu
-    from tray.app import to_pystray
     from tray.model import Identity, ProcessInfo, Server
+    from tray.pystray_menu import to_pystray
     from tray.state import AppState, apply_events
 
     servers = tuple(

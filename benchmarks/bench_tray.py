@@ -299,7 +299,7 @@ def dummy_pystray() -> Any:
 
 def measure_rebuild(rounds: int) -> Rebuild:
     """menu.build and the pystray adapter, with 1,000 more listeners on the machine."""
-    from tray.app import to_pystray
+    from tray.pystray_menu import to_pystray
 
     pystray = dummy_pystray()
     user = getpass.getuser()

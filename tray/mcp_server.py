@@ -182,11 +182,11 @@ def build(tools: Tools) -> Any:
 
 def run(method: str | None = None) -> int:
     """Serve over stdio until the client closes stdin."""
-    from tray.cli import _settings
+    from tray.commands.common import load_settings
 
     engine = open_engine(method)
     try:
-        build(Tools(engine, _settings())).run("stdio")
+        build(Tools(engine, load_settings())).run("stdio")
     except KeyboardInterrupt:
         pass
     finally:

@@ -9,8 +9,8 @@ os.environ["PYSTRAY_BACKEND"] = "dummy"  # before pystray is imported anywhere i
 import pystray
 
 from tray import menu
-from tray.app import to_pystray
 from tray.model import Identity, ProcessInfo, Server
+from tray.pystray_menu import to_pystray
 from tray.state import AppState, apply_events, set_paused
 
 VITE = Server(
