@@ -21,7 +21,7 @@ from tray.discover.linux import LinuxOwners
 from tray.discover.netlink import NetlinkSource
 from tray.discover.procnet import ProcNetSource
 from tray.identify import kind_of
-from tray.identify.probe import probe
+from tray.identify.http_probe import probe
 from tray.owners import CMDLINE_LIMIT
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from tray import manners
 from tray.config import DEFAULT, Config
-from tray.identify import probe as probing
+from tray.identify import http_probe
 from tray.identify.jupyter import jupyter_url
 from tray.identify.project import project_name
 from tray.model import Identity, Server
@@ -87,7 +87,7 @@ def _probe(server: Server, allowed: bool, budget: float, url: str | None) -> Ide
         parts = urlsplit(url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     tls = server.identity.protocol == "https" or (url or "").startswith("https:")
-    return probing.probe(host, server.port, budget=budget, path=path, tls_first=tls)
+    return http_probe.probe(host, server.port, budget=budget, path=path, tls_first=tls)
 
 
 def _attempt(what: str, server: Server, work: Callable[[], _T], fallback: _T) -> _T:
