@@ -46,8 +46,8 @@ from tray.diff import diff, visible
 from tray.discover import Engine, open_engine
 from tray.discover.linux import LinuxOwners
 from tray.discover.netlink import NetlinkSource
+from tray.discover.owners import OwnerIndex
 from tray.model import Snapshot
-from tray.owners import OwnerIndex
 
 RESULTS = Path(__file__).resolve().parent / "results" / "discovery.json"
 PORTTRAY = Path(sys.executable).parent / "porttray"

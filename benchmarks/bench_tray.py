@@ -54,7 +54,7 @@ from soak import ROOT, ProcSample, TrayProcess, running_tray, thread_cpu_ns
 from tests.e2e.desktop import Desktop, running_desktop
 from tray import menu
 from tray.discover import open_engine
-from tray.probing import RETRY_AFTER
+from tray.probe_plan import RETRY_AFTER
 from tray.state import AppState, apply_events
 
 RESULTS = ROOT / "benchmarks" / "results" / "tray.json"

@@ -16,8 +16,8 @@ from tray.commands.common import load_settings, shown_servers
 from tray.config import Config
 from tray.containers import Containers
 from tray.discover import open_engine
+from tray.identify_many import identify_all
 from tray.model import Server
-from tray.probes import identify_all
 from tray.report import table
 
 logger = logging.getLogger("tray")

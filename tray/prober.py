@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from tray.messages import Identified, Message
 from tray.model import Identity, Server
-from tray.probing import Find, ProbePlan
+from tray.probe_plan import Find, ProbePlan
 from tray.state import Key
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class Prober:
         self._pool = ThreadPoolExecutor(self.plan.workers, thread_name_prefix="porttray-probe")
 
     def want(self, server: Server, find: Find) -> None:
-        """Queue a probe; the newest server is probed first (see `tray.probing`)."""
+        """Queue a probe; the newest server is probed first (see `tray.probe_plan`)."""
         if self._identify is not None:
             self.plan.want(server)
             self.start(find)
