@@ -21,12 +21,12 @@ from tray.clipboard import Clipboard
 from tray.containers import Containers
 from tray.discover import open_engine
 from tray.messages import Hooks, SetAutostart, SetPaused, StillRunning
-from tray.model import Identity, Server
+from tray.model import Identity, Key, Server
 from tray.monitor import Monitor
 from tray.notify import Notifier
 from tray.policy import note_for
 from tray.pystray_menu import to_pystray
-from tray.state import RECENT_LIMIT, AppState, Key
+from tray.state import RECENT_LIMIT, AppState
 from tray.stop_actions import Stopper
 
 logger = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from tray.model import Server
+from tray.model import Key, Server
 from tray.naming import address, describe, label, open_url, speaks_http, url_host
 from tray.rules import label_of
-from tray.state import AppState, Entry, Gone, Key
+from tray.state import AppState, Entry, Gone
 from tray.text import printable, valid
 
 MENU_LIMIT = 25

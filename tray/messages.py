@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tray.config.schema import Config
-from tray.model import Event, Identity, Server
-from tray.state import AppState, Key
+from tray.model import Event, Identity, Key, Server
+from tray.state import AppState
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ from functools import lru_cache
 from typing import Literal
 
 Protocol = Literal["http", "https", "other"]
+Key = tuple[int, int | None]
+"""A server across snapshots: its port and its pid (None when the owner is unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +118,7 @@ class Server:
     """The login name of `uid`, or else of the owning process (None when unknown)."""
 
     @property
-    def key(self) -> tuple[int, int | None]:
+    def key(self) -> Key:
         """Identifies a server across snapshots: a new pid on a port is a new server."""
         return (self.port, self.pid)
 
@@ -157,7 +159,7 @@ class Snapshot:
     taken: float
     """When, in seconds since the epoch."""
 
-    def by_key(self) -> dict[tuple[int, int | None], Server]:
+    def by_key(self) -> dict[Key, Server]:
         """The servers indexed by `Server.key`."""
         return {s.key: s for s in self.servers}
 

@@ -33,12 +33,11 @@ from tray.messages import (
     StillRunning,
     Stop,
 )
-from tray.model import Event, Opened, Restarted, Server, Snapshot
+from tray.model import Event, Key, Opened, Restarted, Server, Snapshot
 from tray.prober import Identify, Prober
 from tray.state import (
     AppState,
     Gone,
-    Key,
     apply_events,
     apply_identity,
     identified,

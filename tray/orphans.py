@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tray.state import Entry, Key
+    from tray.model import Key
+    from tray.state import Entry
 
 SUBREAPERS = frozenset({"systemd", "init", "tini", "dumb-init", "catatonit", "s6-svscan", "runit"})
 """Names of processes that adopt orphans (init, and subreapers such as `systemd --user`)."""

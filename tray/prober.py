@@ -13,9 +13,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from tray.messages import Identified, Message
-from tray.model import Identity, Server
+from tray.model import Identity, Key, Server
 from tray.probe_plan import Find, ProbePlan
-from tray.state import Key
 
 logger = logging.getLogger(__name__)
 

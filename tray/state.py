@@ -10,10 +10,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from tray.config import DEFAULT, Config
-from tray.model import Closed, Event, Identity, Opened, Restarted, Server
+from tray.config.schema import DEFAULT, Config
+from tray.model import Closed, Event, Identity, Key, Opened, Restarted, Server
 
-Key = tuple[int, int | None]
 RECENT_LIMIT = 10
 
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from tray import stopping
 from tray.containers import Containers, EngineError
-from tray.model import Container
-from tray.state import Entry, Key
+from tray.model import Container, Key
+from tray.state import Entry
 
 logger = logging.getLogger(__name__)
 
