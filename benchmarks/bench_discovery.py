@@ -42,7 +42,7 @@ import psutil
 from load import Load, idle_processes, listening_process, open_fd_count, process_count
 
 import tray
-from tray.diff import diff, visible
+from tray.diff import diff
 from tray.discover import Engine, open_engine
 from tray.discover.linux import LinuxOwners
 from tray.discover.netlink import NetlinkSource
@@ -275,7 +275,8 @@ def watch_step(engine: Engine) -> Callable[[], None]:
 
 def visible_snapshot(snapshot: Snapshot) -> Snapshot:
     """The snapshot with only the servers a user sees, as `porttray watch` keeps it."""
-    return Snapshot(visible(snapshot.servers), snapshot.method, snapshot.taken)
+    servers = tuple(s for s in snapshot.servers if s.loopback)
+    return Snapshot(servers, snapshot.method, snapshot.taken)
 
 
 def measure_polls(load: Load, rounds: int) -> dict[str, Stats]:

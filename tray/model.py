@@ -42,8 +42,6 @@ class ProcessInfo:
     """The process id."""
     name: str | None = None
     """The short process name ("node", "python3")."""
-    exe: str | None = None
-    """The executable's path."""
     cmdline: tuple[str, ...] = ()
     """The command line, cut to a bounded length."""
     cwd: str | None = None
