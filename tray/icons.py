@@ -69,11 +69,11 @@ def render(
     """
     if size < 8:
         raise ValueError(f"icon size must be at least 8 px, got {size}")
-    return _render(min(max(count, 0), 100), size, exposed, paused)
+    return _render(min(max(count, 0), 100), size, exposed=exposed, paused=paused)
 
 
 @functools.lru_cache(maxsize=64)
-def _render(bucket: int, size: int, exposed: bool, paused: bool) -> Image.Image:
+def _render(bucket: int, size: int, *, exposed: bool, paused: bool) -> Image.Image:
     scale = size * _OVERSAMPLE
     image = Image.new("RGBA", (scale, scale), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)

@@ -121,7 +121,7 @@ def _entry_item(e: Entry, *, state: AppState, user: str | None) -> Item:
     label = item.label
     if user is not None and server.owner and server.owner != user:  # someone else's
         label = f"{label}  ({printable(server.owner, 32)})"
-    manage = manage_items(server, user, server.key in state.stopping, key=key)
+    manage = manage_items(server, user, stopping=server.key in state.stopping, key=key)
     children = (*item.children, _sep(f"{key}/sep"), *manage)
     if server.key in state.orphans:
         label = f"{label}  {ORPHANED}"
@@ -146,7 +146,7 @@ def server_item(
 
 
 def manage_items(
-    server: Server, user: str | None, stopping: bool, *, key: str = ""
+    server: Server, user: str | None, *, stopping: bool, key: str = ""
 ) -> tuple[Item, ...]:
     """Copy PID / command line, Hide this port, Stop server (confirmed) and Force stop."""
     items: list[Item] = []

@@ -133,7 +133,7 @@ class Server:
     @property
     def host(self) -> str | None:
         """The loopback address a client should connect to, or None when there is none."""
-        return loopback_host(self.addresses, self.v6only)
+        return loopback_host(self.addresses, v6only=self.v6only)
 
     @property
     def url(self) -> str:
@@ -231,7 +231,7 @@ def is_loopback(address: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def loopback_host(addresses: tuple[str, ...], v6only: bool | None = None) -> str | None:
+def loopback_host(addresses: tuple[str, ...], *, v6only: bool | None = None) -> str | None:
     """The loopback address to connect to, preferring 127.0.0.1, else another 127.x, else ::1."""
     v4: list[str] = []
     v6 = False

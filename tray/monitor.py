@@ -217,7 +217,7 @@ class Monitor:
                 self._to_open[event.server.key] = now + self._policy.naming
             elif action in (None, "notify"):
                 announce.append(event)
-        self._policy = policy.on_events(self._policy, announce, now, self.state.paused)
+        self._policy = policy.on_events(self._policy, announce, now, paused=self.state.paused)
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, Identified):

@@ -32,7 +32,7 @@ def parse_stat(text: bytes) -> tuple[int, int] | None:
         return None
 
 
-def decide(ppid: int, has_tty: bool, parent_name: str | None, cgroup_leaf: str) -> bool:
+def decide(ppid: int, parent_name: str | None, cgroup_leaf: str, *, has_tty: bool) -> bool:
     """Orphaned: adopted by init or a subreaper, no terminal, and not a managed service."""
     if has_tty or (cgroup_leaf.endswith(".service") and not cgroup_leaf.startswith("app-")):
         return False
@@ -58,7 +58,7 @@ def orphaned(pid: int | None, proc: str = "/proc") -> bool | None:
         return False
     cgroup = (_read(f"{proc}/{pid}/cgroup") or b"").decode("utf-8", "replace").strip()
     leaf = cgroup.splitlines()[-1].rsplit("/", 1)[-1] if cgroup else ""
-    return decide(ppid, False, name, leaf)
+    return decide(ppid, name, leaf, has_tty=False)
 
 
 def orphaned_keys(entries: Iterable[Entry], user: str) -> frozenset[Key]:
@@ -75,7 +75,7 @@ def _orphaned_psutil(pid: int) -> bool | None:
         parent = process.parent()
         terminal = getattr(process, "terminal", lambda: None)()
         name = parent.name() if parent is not None else None
-        return decide(parent.pid if parent else 0, terminal is not None, name, "")
+        return decide(parent.pid if parent else 0, name, "", has_tty=terminal is not None)
     except (psutil.Error, OSError):
         return None
 

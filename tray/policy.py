@@ -61,7 +61,7 @@ class Note:
     """The button's label."""
 
 
-def on_events(policy: Policy, events: list[Event], now: float, paused: bool) -> Policy:
+def on_events(policy: Policy, events: list[Event], now: float, *, paused: bool) -> Policy:
     """Add new servers to the pending batch and drop those that closed."""
     batch = policy.batch
     for event in events:

@@ -36,7 +36,7 @@ def test_loopback_host_and_exposure(
     addresses: tuple[str, ...], v6only: bool | None, host: str | None, exposed: bool
 ) -> None:
     server = Server(port=80, addresses=addresses, pid=1, v6only=v6only)
-    assert loopback_host(addresses, v6only) == host
+    assert loopback_host(addresses, v6only=v6only) == host
     assert server.host == host
     assert server.loopback is (host is not None)
     assert server.exposed is exposed

@@ -52,7 +52,9 @@ def identify(
     project = _attempt("the project", server, lambda: project_of(kind, cwd), None)
     allowed = manners.may_probe(server, kind, config, me, real_user())
     url = _attempt("the Jupyter URL", server, lambda: _jupyter(server, kind), None)
-    probed = _attempt("the probe", server, lambda: _probe(server, allowed, budget, url), Identity())
+    probed = _attempt(
+        "the probe", server, lambda: _probe(server, budget, url, allowed=allowed), Identity()
+    )
     identity = dataclasses.replace(probed, kind=kind, project=project)
     if url is not None:
         if probed.protocol == "https":
@@ -76,7 +78,7 @@ def _jupyter(server: Server, kind: str | None) -> str | None:
     return jupyter_url(server.pid, server.port, host=server.host)
 
 
-def _probe(server: Server, allowed: bool, budget: float, url: str | None) -> Identity:
+def _probe(server: Server, budget: float, url: str | None, *, allowed: bool) -> Identity:
     """Probe the server; Jupyter at its token URL, so the title is not its login page's; a
     server known to speak TLS over TLS first."""
     host = server.host

@@ -58,7 +58,7 @@ class _Target:
     deadline: float
     limit: int
 
-    def fetch(self, path: str, tls: bool) -> _Reply:
+    def fetch(self, path: str, *, tls: bool) -> _Reply:
         """One request on a new connection; failing to connect or to shake hands raises OSError."""
         family = socket.AF_INET6 if ":" in self.ip else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as raw:
@@ -120,13 +120,13 @@ def probe(
         raise ValueError(f"not a request path: {path!r}")
     target = _Target(ip, port, time.monotonic() + budget, max_bytes)
     try:
-        return _probe(target, path, tls_first)
+        return _probe(target, path, tls_first=tls_first)
     except Exception:  # a reply no parser here foresaw must not reach the caller
         logger.debug("probing port %d: unreadable reply", port, exc_info=True)
         return Identity(protocol="other")
 
 
-def _probe(target: _Target, path: str, tls_first: bool) -> Identity:
+def _probe(target: _Target, path: str, *, tls_first: bool) -> Identity:
     if tls_first:  # with half the time, so a server no longer on TLS can still be asked plainly
         half = dataclasses.replace(target, deadline=(time.monotonic() + target.deadline) / 2)
         try:
@@ -145,14 +145,14 @@ def _probe(target: _Target, path: str, tls_first: bool) -> Identity:
         return Identity(protocol="other")
 
 
-def _follow(target: _Target, reply: _Reply, tls: bool, path: str = "/") -> Identity:
+def _follow(target: _Target, reply: _Reply, *, tls: bool, path: str = "/") -> Identity:
     response = parse(reply.data)
     for _ in range(MAX_REDIRECTS):
-        hop = _redirect(response, target, path, tls) if response else None
+        hop = _redirect(response, target, path, tls=tls) if response else None
         if hop is None:
             break
         try:
-            reply = target.fetch(*hop)
+            reply = target.fetch(hop[0], tls=hop[1])
         except OSError:
             break
         (path, tls), response = hop, parse(reply.data)
@@ -202,7 +202,9 @@ def _hints_tls(reply: _Reply) -> bool:
     return response is not None and response.status == 400 and b"https" in data.lower()
 
 
-def _redirect(response: Response, target: _Target, path: str, tls: bool) -> tuple[str, bool] | None:
+def _redirect(
+    response: Response, target: _Target, path: str, *, tls: bool
+) -> tuple[str, bool] | None:
     """The path and TLS flag to request next, when the response redirects to this same server."""
     location = response.headers.get("location")
     if not location or not 300 <= response.status < 400:
