@@ -62,7 +62,7 @@ class AppState:
     """Everything the menu and the icon are drawn from."""
 
     entries: tuple[Entry, ...] = ()
-    """Visible servers, by port."""
+    """The servers shown (see `rules.shown`), by port."""
     paused: bool = False
     """Whether new-server notifications are silenced."""
     method: str = ""
@@ -80,7 +80,7 @@ class AppState:
 
     @property
     def exposed(self) -> bool:
-        """Whether any visible server is reachable from the network."""
+        """Whether any shown server is reachable from the network."""
         return any(e.server.exposed for e in self.entries)
 
     def find(self, key: Key) -> Entry | None:
@@ -89,7 +89,7 @@ class AppState:
 
 
 def apply_events(state: AppState, servers: tuple[Server, ...], events: list[Event]) -> AppState:
-    """Fold a new snapshot's visible servers and its events into the state."""
+    """Fold a new snapshot's shown servers and its events into the state."""
     old = {e.server.key: e for e in state.entries}
     opened_at = {ev.server.key: ev.at for ev in events if isinstance(ev, Opened)}
     came_back = {ev.server.key: ev.previous.key for ev in events if isinstance(ev, Restarted)}

@@ -62,7 +62,7 @@ class _Watch:
         boxes.refresh()  # so the first events already name their containers
         boxes.start()
         scan = self._scan()
-        self._previous = self._visible(scan)
+        self._previous = self._shown(scan)
         record.events(self._previous.servers, ())
         self._scanned = scan.servers
         self._recent: list[tuple[Server, float]] = []
@@ -85,7 +85,7 @@ class _Watch:
         scan = self._scan()
         if scan.servers is self._scanned:
             return  # the very same listeners and containers: nothing can have changed
-        current = self._visible(scan)
+        current = self._shown(scan)
         if self._boxes.pending(current.servers, self._previous.by_key()):
             self._held = self._held or time.monotonic()
             if time.monotonic() - self._held < CONTAINER_WAIT:
@@ -114,7 +114,7 @@ class _Watch:
             return snapshot
         return Snapshot(servers, snapshot.method, snapshot.taken)
 
-    def _visible(self, snapshot: Snapshot) -> Snapshot:
+    def _shown(self, snapshot: Snapshot) -> Snapshot:
         servers = shown_servers(snapshot.servers, self._settings, include_all=self._args.all)
         return Snapshot(servers, snapshot.method, snapshot.taken)
 
