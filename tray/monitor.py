@@ -126,6 +126,7 @@ class Monitor:
             if self._stopped:
                 return
             self._stopped = True
+        self._prober.close()
         self._inbox.put(Stop())
         if self._thread.is_alive():
             self._thread.join(timeout)

@@ -28,6 +28,7 @@ class Prober:
         self._identify = identify
         self._post = post
         self.plan = ProbePlan()
+        self._closing = False
         self._pool = ThreadPoolExecutor(self.plan.workers, thread_name_prefix="porttray-probe")
 
     def want(self, server: Server, find: Find) -> None:
@@ -37,7 +38,9 @@ class Prober:
             self.start(find)
 
     def start(self, find: Find) -> None:
-        """Start the probes the plan allows now."""
+        """Start the probes the plan allows now (none once closing)."""
+        if self._closing:  # a stop that outwaited a slow poll may have shut the pool down already
+            return
         for server in self.plan.take(find):
             future = self._pool.submit(self._identify_safely, server)
             future.add_done_callback(functools.partial(self._probed, server.key))
@@ -55,6 +58,10 @@ class Prober:
     def forget(self, key: Key) -> None:
         """The server went away: no more probes of it."""
         self.plan.forget(key)
+
+    def close(self) -> None:
+        """Start no more probes: the monitor is stopping (called from the stopping thread)."""
+        self._closing = True
 
     def shutdown(self) -> None:
         """Drop the probes not yet started; those running end by their own deadline."""
