@@ -38,12 +38,12 @@ from tests.kit.machine import machine_facts, plain
 from tests.kit.sampling import Idle, Memory, ProcSample, cpu_ns, cpu_ticks, kib_fields, memory
 from tests.kit.timing import HEAD, Stats, fmt_load, interleave, stats_row
 from tests.kit.watch import Lines, wait_until_watching, watch_process
-from tray.diff import diff, visible
+from tray.diff import diff
 from tray.discover import Engine, open_engine
 from tray.discover.linux import LinuxOwners
 from tray.discover.netlink import NetlinkSource
+from tray.discover.owners import OwnerIndex
 from tray.model import Snapshot
-from tray.owners import OwnerIndex
 
 RESULTS = Path(__file__).resolve().parent / "results" / "discovery.json"
 PORTTRAY = Path(sys.executable).parent / "porttray"
@@ -216,7 +216,8 @@ def watch_step(engine: Engine) -> Callable[[], None]:
 
 def visible_snapshot(snapshot: Snapshot) -> Snapshot:
     """The snapshot with only the servers a user sees, as `porttray watch` keeps it."""
-    return Snapshot(visible(snapshot.servers), snapshot.method, snapshot.taken)
+    servers = tuple(s for s in snapshot.servers if s.loopback)
+    return Snapshot(servers, snapshot.method, snapshot.taken)
 
 
 def measure_polls(load: Load, rounds: int) -> dict[str, Stats]:

@@ -44,7 +44,7 @@ from tests.kit.timing import HEAD, Stats, fmt_load, stats_row
 from tests.kit.tray_process import TrayProcess, running_tray
 from tray import menu
 from tray.discover import open_engine
-from tray.probing import RETRY_AFTER
+from tray.probe_plan import RETRY_AFTER
 from tray.state import AppState, apply_events
 
 RESULTS = Path(__file__).resolve().parent / "results" / "tray.json"
@@ -255,7 +255,7 @@ def dummy_pystray() -> Any:
 
 def measure_rebuild(rounds: int) -> Rebuild:
     """menu.build and the pystray adapter, with 1,000 more listeners on the machine."""
-    from tray.app import to_pystray
+    from tray.pystray_menu import to_pystray
 
     pystray = dummy_pystray()
     user = getpass.getuser()

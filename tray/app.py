@@ -10,84 +10,26 @@ from __future__ import annotations
 import functools
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from tray import autostart, config, icons, menu, stopping, users
-from tray.backend import Backend, BackendError, choose, load_pystray, ui_caller
+from tray import autostart, config, icons, menu, users
+from tray.backend import Backend, release_setup, ui_caller
 from tray.browser import open_url
 from tray.clipboard import Clipboard
-from tray.containers import Containers, EngineError
+from tray.containers import Containers
 from tray.discover import open_engine
-from tray.instance import InstanceLock
-from tray.model import Container, Identity, Server
-from tray.monitor import Hooks, Monitor, SetAutostart, SetPaused, StillRunning
+from tray.messages import Hooks, SetAutostart, SetPaused, StillRunning
+from tray.model import Identity, Key, Server
+from tray.monitor import Monitor
 from tray.notify import Notifier
 from tray.policy import note_for
+from tray.pystray_menu import to_pystray
 from tray.state import RECENT_LIMIT, AppState
+from tray.stop_actions import Stopper
 
 logger = logging.getLogger(__name__)
-
-FORCE_AFTER = 3.0
-"""Seconds after Stop before Force stop is offered for a server that is still running."""
-
-
-def to_pystray(
-    pystray: Any, items: tuple[menu.Item, ...], dispatch: Callable[[menu.Action], None]
-) -> list[Any]:
-    """Menu data → pystray items. Actions are bound with closures: pystray counts parameters.
-
-    Every item carries its menu key as `.key` (see `keyed_item`), which the StatusNotifierItem
-    backend turns into a stable dbusmenu id; other backends ignore it.
-    """
-    keyed = keyed_item(pystray)
-    built: list[Any] = []
-    for item in items:
-        if item.label == "-" and not item.children:
-            built.append(pystray.Menu.SEPARATOR)  # backends compare it by identity
-        elif item.children:
-            sub = to_pystray(pystray, item.children, dispatch)
-            menu_ = pystray.Menu(*sub)
-            built.append(keyed(item.label, menu_, enabled=item.enabled, key=item.key))
-        else:
-            checked = _constant(item.checked) if item.checked is not None else None
-            action = _bind(dispatch, item.action)
-            built.append(
-                keyed(item.label, action, enabled=item.enabled, checked=checked, key=item.key)
-            )
-    return built
-
-
-@functools.cache
-def keyed_item(pystray: Any) -> Any:
-    """A `pystray.MenuItem` that also carries a menu key (one class per pystray module)."""
-
-    class KeyedMenuItem(pystray.MenuItem):  # type: ignore[misc]
-        def __init__(self, text: str, action: Any, *, key: str = "", **kwargs: Any) -> None:
-            super().__init__(text, action, **kwargs)
-            self.key = key
-
-    return KeyedMenuItem
-
-
-def _bind(
-    dispatch: Callable[[menu.Action], None], action: menu.Action | None
-) -> Callable[[], None]:
-    def clicked() -> None:
-        if action is not None:
-            dispatch(action)
-
-    return clicked
-
-
-def _constant(value: bool) -> Callable[[Any], bool]:
-    def checked(_item: Any) -> bool:
-        return value
-
-    return checked
 
 
 class App:
@@ -119,8 +61,20 @@ class App:
         if hasattr(self.icon, "on_signal"):  # porttray's own StatusNotifierItem backend
             self.icon.on_signal = self.quit
             self.icon.on_secondary = self._open_newest
-        self._notifier = Notifier(fallback=self._fallback_notify, icon=_notification_icon())
+        self._notifier = Notifier(fallback=self._fallback_notify, icon=icons.notification_icon())
         self._clipboard = Clipboard(on_error=self.report, use_gtk=backend.glib)
+        self._containers = Containers()
+        self._stopper = Stopper(
+            self._containers, self.report, lambda key: self.monitor.send(StillRunning(key))
+        )
+        self.monitor = self._make_monitor(watcher, interval=interval, method=method)
+        self._actions = self._action_table()
+        self._stopping = threading.Event()
+
+    def _make_monitor(
+        self, watcher: config.ConfigWatcher, *, interval: float | None, method: str | None
+    ) -> Monitor:
+        """The monitor, wired to this app's hooks and to the history of past runs."""
         from tray import history
 
         self._history = history.Recorder(history.History(), self.report)
@@ -129,8 +83,7 @@ class App:
         hooks = Hooks(
             self._on_state, self._on_notes, self._open_server, self.report, self._history.events
         )
-        self._containers = Containers()
-        self.monitor = Monitor(
+        return Monitor(
             open_engine(method),
             hooks,
             config=watcher.config,
@@ -140,7 +93,6 @@ class App:
             recent=history.recently_closed(RECENT_LIMIT, past),
             containers=self._containers,
         )
-        self._stopping = threading.Event()
 
     def run(self) -> int:
         """Show the icon and block until Quit (or SIGTERM/SIGINT)."""
@@ -150,16 +102,16 @@ class App:
             if not self._stopping.is_set():
                 logger.exception("the tray stopped")
                 self._shutdown()
-                _release_setup(self.icon)
+                release_setup(self.icon)
                 return 1
             logger.debug("the tray backend complained while stopping: %s", exc)
         self._shutdown()
-        _release_setup(self.icon)
+        release_setup(self.icon)
         return 0
 
     def _setup(self, icon: Any) -> None:
         if self._stopping.is_set():
-            return  # the backend failed before it was ready (see _release_setup)
+            return  # the backend failed before it was ready (see backend.release_setup)
         self._history.start()
         self.monitor.start()  # the first scan fills the menu before the icon shows
         icon.visible = True
@@ -256,24 +208,31 @@ class App:
 
     def dispatch(self, action: menu.Action) -> None:
         """Carry out a menu action. Runs on the UI thread: nothing here may block."""
-        state = self.monitor.state
-        if action.kind == "open":
-            open_url(action.value, self.report)
-        elif action.kind == "copy":
-            self._clipboard.copy(action.value)
-        elif action.kind == "pause":
-            self.monitor.send(SetPaused(not state.paused))
-        elif action.kind == "autostart":
-            self._toggle_autostart(not state.autostart)
-        elif action.kind == "hide" and action.server is not None:
-            self._hide(action.server[0])
-        elif action.kind in ("stop", "force") and action.server is not None:
-            self._stop(action.server, force=action.kind == "force")
-        elif action.kind == "stop_orphans":
-            for key in sorted(state.orphans, key=lambda k: (k[0], k[1] or 0)):
-                self._stop(key, force=False)  # each re-checked as Stop server does
-        elif action.kind == "quit":
-            self.quit()
+        handler = self._actions.get(action.kind)
+        if handler is not None:
+            handler(action)
+
+    def _action_table(self) -> dict[str, Callable[[menu.Action], None]]:
+        """What each kind of menu action does (see `menu.Action.kind`)."""
+        return {
+            "open": lambda action: open_url(action.value, self.report),
+            "copy": lambda action: self._clipboard.copy(action.value),
+            "pause": lambda _action: self.monitor.send(SetPaused(not self.monitor.state.paused)),
+            "autostart": lambda _action: self._toggle_autostart(not self.monitor.state.autostart),
+            "hide": self._hide,
+            "stop": functools.partial(self._stop_server, force=False),
+            "force": functools.partial(self._stop_server, force=True),
+            "stop_orphans": lambda _action: self._stop_orphans(),
+            "quit": lambda _action: self.quit(),
+        }
+
+    def _stop_server(self, action: menu.Action, *, force: bool) -> None:
+        if action.server is not None:
+            self._stop(action.server, force=force)
+
+    def _stop_orphans(self) -> None:
+        for key in sorted(self.monitor.state.orphans, key=lambda k: (k[0], k[1] or 0)):
+            self._stop(key, force=False)  # each re-checked as Stop server does
 
     def _toggle_autostart(self, enable: bool) -> None:
         try:
@@ -285,48 +244,20 @@ class App:
             self.report(f"could not change start at login ({self._autostart.where()}): {exc}")
         self.monitor.send(SetAutostart(self._autostart.enabled()))
 
-    def _hide(self, port: int) -> None:
+    def _hide(self, action: menu.Action) -> None:
+        if action.server is None:
+            return
+        port = action.server[0]
         try:
             config.add_ignore_rule(self._settings_path, port)
         except (OSError, ValueError, config.ConfigError) as exc:
             self.report(f"could not hide port {port}: {exc}")
         # the monitor notices the changed file within a second and applies it
 
-    def _stop(self, key: tuple[int, int | None], *, force: bool) -> None:
+    def _stop(self, key: Key, *, force: bool) -> None:
         entry = self.monitor.state.find(key)
-        if entry is not None and entry.server.container is not None:
-            self._stop_container(entry.server.container)
-            return
-        if entry is None or entry.server.pid is None:
-            return
-        pid = entry.server.pid
-        started = entry.server.process.started if entry.server.process else None
-        result = stopping.stop(pid, started, force=force)
-        if not result.ok:
-            self.report(f"did not stop the server on port {key[0]}: {result.message}")
-            return
-        logger.info("%s", result.message)
-        if not force:
-            timer = threading.Timer(FORCE_AFTER, self._check_stopped, (key, pid, started))
-            timer.name = "porttray-stop-check"
-            timer.daemon = True
-            timer.start()
-
-    def _stop_container(self, box: Container) -> None:
-        """Ask the engine to stop the container, off the UI thread: it answers only once the
-        container has stopped, after the container's own stop timeout."""
-
-        def run() -> None:
-            try:
-                logger.info("container %s: %s", box.name, self._containers.stop(box))
-            except EngineError as exc:
-                self.report(f"did not stop container {box.name}: {exc}")
-
-        threading.Thread(target=run, name="porttray-stop-container", daemon=True).start()
-
-    def _check_stopped(self, key: tuple[int, int | None], pid: int, started: float | None) -> None:
-        if stopping.alive(pid, started):
-            self.monitor.send(StillRunning(key))
+        if entry is not None:
+            self._stopper.stop(entry, force=force)
 
     def _identify(self, server: Server) -> Identity:
         """Runs on a probe worker: what the server is, honouring the probe settings."""
@@ -344,86 +275,7 @@ class App:
             self.icon.notify(body, title)
 
 
-def _release_setup(icon: Any) -> None:
-    """Let pystray's setup thread end when the backend failed before it was ready.
-
-    pystray starts a non-daemon thread that waits on a queue for the backend's "ready"; a backend
-    that raises first (GTK's, when the notification service crashes at activation) leaves it
-    waiting for ever and the process never exits. One more item on that queue wakes it, and
-    `App._setup` returns at once once stopping.
-    """
-    waiting = getattr(icon, "_Icon__queue", None)
-    thread = getattr(icon, "_setup_thread", None)
-    if waiting is not None and thread is not None and thread.is_alive():
-        waiting.put(False)
-        thread.join(2.0)
-
-
-def _notification_icon() -> Path | None:
-    """porttray's icon as a file for notifications (the servers show it next to the text)."""
-    try:
-        import platformdirs
-
-        path = Path(platformdirs.user_cache_dir("porttray")) / "porttray-64.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        icons.render(0, size=64).save(path)
-    except OSError as exc:
-        logger.info("notifications will show no porttray icon: %s", exc)
-        return None
-    return path
-
-
 def _title(count: int) -> str:
     if count == 0:
         return "porttray: no local servers"
     return f"porttray: {count} local server{'s' if count != 1 else ''}"
-
-
-M_ARENA_MAX = -8
-"""glibc's mallopt() parameter for the number of malloc arenas."""
-
-
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's per-thread malloc arenas before any thread starts.
-
-    Every thread that allocates gets an arena of its own by default; in a long-running tray with a
-    handful of mostly idle threads, that memory is held but barely used (about 3 MiB measured).
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas)
-    except (OSError, AttributeError):
-        pass  # not glibc
-
-
-def run_tray(*, interval: float | None = None, method: str | None = None) -> int:
-    """Start the tray and block until Quit. Returns the process exit code."""
-    limit_malloc_arenas()
-    try:
-        backend = choose()
-    except BackendError as exc:
-        print(f"porttray: cannot show a tray icon: {exc}", file=sys.stderr)
-        return 3
-    lock = InstanceLock()
-    if not lock.acquire():
-        print("porttray is already running in this session.")
-        return 0
-    try:
-        pystray = load_pystray(backend)
-    except BackendError as exc:
-        print(f"porttray: cannot show a tray icon: {exc}", file=sys.stderr)
-        return 3
-    try:
-        app = App(
-            pystray,
-            backend,
-            settings_path=config.default_path(),
-            interval=interval,
-            method=method,
-        )
-        return app.run()
-    finally:
-        lock.release()

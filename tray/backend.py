@@ -247,3 +247,18 @@ def guard_gtk_notifier() -> None:
                 self._real.hide()
 
     notify_dbus.Notifier = Guarded
+
+
+def release_setup(icon: Any) -> None:
+    """Let pystray's setup thread end when the backend failed before it was ready.
+
+    pystray starts a non-daemon thread that waits on a queue for the backend's "ready"; a backend
+    that raises first (GTK's, when the notification service crashes at activation) leaves it
+    waiting for ever and the process never exits. One more item on that queue wakes it, and
+    `App._setup` returns at once once stopping.
+    """
+    waiting = getattr(icon, "_Icon__queue", None)
+    thread = getattr(icon, "_setup_thread", None)
+    if waiting is not None and thread is not None and thread.is_alive():
+        waiting.put(False)
+        thread.join(2.0)

@@ -6,28 +6,21 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
-import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from tray import __version__, autostart, config, restarts, rules, terminal, users
+from tray import __version__, autostart, config, rules, terminal
+from tray.commands.common import load_settings, shown_servers
 from tray.config import Config
 from tray.containers import Containers
-from tray.diff import diff
-from tray.discover import Engine, open_engine
-from tray.history import Recorder
-from tray.model import Closed, Restarted, Server, Snapshot
-from tray.probes import identify_all, named_without_probe
-from tray.report import event_line, iso, server_json, table
+from tray.discover import open_engine
+from tray.identify_many import identify_all
+from tray.model import Server
+from tray.report import table
 
 logger = logging.getLogger("tray")
-CONTAINER_WAIT = 1.0
-"""Seconds `watch` holds back a new container proxy's `opened` line while the engine names it."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,6 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
+    _add_terminal_parsers(sub)
+    from tray.commands import agent
+
+    agent.add_parsers(sub)
+    from tray.commands import history
+
+    history.add_parser(sub)
+    return parser
+
+
+def _add_terminal_parsers(sub: argparse._SubParsersAction[Any]) -> None:
+    """The grammar of list, watch, config, doctor and autostart."""
     list_cmd = sub.add_parser("list", help="print the local servers and exit")
     list_cmd.add_argument("--json", action="store_true", help="print a JSON array")
     list_cmd.add_argument("--all", action="store_true", help="include servers not on loopback")
@@ -100,13 +105,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     auto = sub.add_parser("autostart", help="start porttray at login")
     auto.add_argument("action", choices=("on", "off", "status"))
-    from tray.commands import agent
-
-    agent.add_parsers(sub)
-    from tray.commands import history
-
-    history.add_parser(sub)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,29 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tray.commands.history import run_history
 
         return run_history(args)
-    from tray.app import run_tray
+    from tray.launch import run_tray
 
     return run_tray(interval=args.tray_interval, method=args.method)
 
 
-def _settings() -> Config:
-    """The user's settings; a bad file is reported on stderr and the defaults are used."""
-    try:
-        return config.load(config.default_path())
-    except config.ConfigError as exc:
-        print(f"porttray: ignoring the settings file: {exc}", file=sys.stderr)
-        return config.DEFAULT
-
-
-def _shown(servers: tuple[Server, ...], settings: Config, include_all: bool) -> tuple[Server, ...]:
-    if include_all:
-        return servers
-    me, uid = users.real_user(), users.real_uid()
-    return tuple(s for s in servers if rules.shown(settings, s, me, uid))
-
-
 def _list(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = load_settings()
     engine = open_engine(args.method)
     try:
         scanned = engine.scan().servers
@@ -156,7 +138,7 @@ def _list(args: argparse.Namespace) -> int:
         engine.close()
     boxes = Containers()
     boxes.refresh()  # one question to the container engine, a second at the most
-    servers = _shown(boxes.attach(scanned), settings, args.all)
+    servers = shown_servers(boxes.attach(scanned), settings, include_all=args.all)
     servers = identify_all(servers, settings, wait=args.wait)
     try:
         _print_list(servers, settings, args)
@@ -181,113 +163,6 @@ def _print_list(servers: tuple[Server, ...], settings: Config, args: argparse.Na
         print("No local servers are listening.", flush=True)
 
 
-def _watch(args: argparse.Namespace) -> int:
-    stop = threading.Event()
-
-    def on_signal(_signo: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    engine = open_engine(args.method)
-    boxes = Containers()
-    from tray.commands.history import recorder
-
-    record = recorder()
-    try:
-        _watch_loop(engine, boxes, args, stop, record)
-    except BrokenPipeError:
-        sys.stderr.close()  # the reader went away: end quietly
-    finally:
-        engine.close()
-        boxes.close()
-        record.stop()
-    return 0
-
-
-def _watch_loop(
-    engine: Engine,
-    boxes: Containers,
-    args: argparse.Namespace,
-    stop: threading.Event,
-    record: Recorder,
-) -> None:
-    settings = _settings()
-    boxes.refresh()  # so the first events already name their containers
-    boxes.start()
-    scan = _with_containers(engine.scan(), boxes)
-    previous = _visible(scan, settings, args.all)
-    record.events(previous.servers, ())
-    scanned = scan.servers
-    logger.info("watching with %s every %.2f s", engine.method, args.interval)
-    deadline = time.monotonic()
-    recent: list[tuple[Server, float]] = []
-    held: float | None = None
-    while True:
-        deadline += args.interval
-        if stop.wait(max(0.0, deadline - time.monotonic())):
-            return
-        if time.monotonic() - deadline > args.interval:
-            deadline = time.monotonic()  # after a suspend, resume the schedule from now
-        scan = _with_containers(engine.scan(), boxes)
-        if scan.servers is scanned:
-            continue  # the very same listeners and containers: nothing can have changed
-        current = _visible(scan, settings, args.all)
-        if boxes.pending(current.servers, previous.by_key()):
-            held = held or time.monotonic()
-            if time.monotonic() - held < CONTAINER_WAIT:
-                continue  # a new proxy: give the engine a moment to name its container
-        held = None
-        scanned = scan.servers
-        recent = [(s, at) for s, at in recent if current.taken - at <= restarts.WINDOW]
-        events = restarts.merge(diff(previous, current), recent)
-        record.events((), events)
-        for event in events:
-            if isinstance(event, Closed):
-                recent.append((event.server, event.at))
-            kind = type(event).__name__.lower()
-            label = rules.label_of(settings, event.server)
-            before = event.previous.pid if isinstance(event, Restarted) else None
-            server = named_without_probe(event.server)
-            _print_event(kind, server, event.at, args.json, label, previous_pid=before)
-        previous = current
-
-
-def _with_containers(snapshot: Snapshot, boxes: Containers) -> Snapshot:
-    servers = boxes.attach(snapshot.servers)
-    if servers is snapshot.servers:
-        return snapshot
-    return Snapshot(servers, snapshot.method, snapshot.taken)
-
-
-def _visible(snapshot: Snapshot, settings: Config, include_all: bool) -> Snapshot:
-    servers = _shown(snapshot.servers, settings, include_all)
-    return Snapshot(servers, snapshot.method, snapshot.taken)
-
-
-def _print_event(
-    kind: str,
-    server: Server,
-    at: float,
-    as_json: bool,
-    label: str | None,
-    *,
-    previous_pid: int | None = None,
-) -> None:
-    if as_json:
-        obj: dict[str, object] = {
-            "event": kind,
-            "at": iso(at),
-            "server": server_json(server, label),
-        }
-        if kind == "restarted":
-            obj["previous_pid"] = previous_pid
-        line = json.dumps(obj)
-    else:
-        line = event_line(kind, server, at)
-    print(line, flush=True)
-
-
 def _config(args: argparse.Namespace) -> int:
     path = Path(args.file) if args.file else config.default_path()
     if args.action == "path":
@@ -300,6 +175,12 @@ def _config(args: argparse.Namespace) -> int:
         return 2
     print(f"{path}: ok" if path.exists() else f"{path}: not present; the defaults are in use")
     return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from tray.commands.watch import run_watch
+
+    return run_watch(args)
 
 
 def _doctor(_args: argparse.Namespace) -> int:

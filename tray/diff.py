@@ -6,7 +6,7 @@ and an open, so notifications and "recently closed" speak of the right program.
 
 from __future__ import annotations
 
-from tray.model import Closed, Event, Opened, Server, Snapshot
+from tray.model import Closed, Event, Key, Opened, Snapshot
 
 
 def diff(before: Snapshot | None, after: Snapshot) -> list[Event]:
@@ -23,11 +23,6 @@ def diff(before: Snapshot | None, after: Snapshot) -> list[Event]:
     return closed + opened
 
 
-def visible(servers: tuple[Server, ...], include_all: bool = False) -> tuple[Server, ...]:
-    """The servers a user sees: those reachable on loopback, or every one with `include_all`."""
-    return servers if include_all else tuple(s for s in servers if s.loopback)
-
-
-def _order(key: tuple[int, int | None]) -> tuple[int, int]:
+def _order(key: Key) -> tuple[int, int]:
     port, pid = key
     return port, pid if pid is not None else -1

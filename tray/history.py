@@ -116,7 +116,7 @@ class History:
 
     def record(self, servers: Iterable[Server], at: float, *, closed: bool = False) -> None:
         """Servers seen listening (or, with `closed`, seen gone) at `at`."""
-        rows = [_values(s, at, closed) for s in servers]
+        rows = [_values(s, at, closed=closed) for s in servers]
         if rows:
             self._write(rows)
 
@@ -215,7 +215,7 @@ def _prepare(db: sqlite3.Connection) -> None:
         db.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
 
 
-def _values(server: Server, at: float, closed: bool) -> tuple[object, ...]:
+def _values(server: Server, at: float, *, closed: bool) -> tuple[object, ...]:
     proc, ident = server.process, server.identity
     started = proc.started if proc and proc.started else 0.0
     first = started if started and not closed else at

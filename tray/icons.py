@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 import functools
+import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+logger = logging.getLogger(__name__)
 
 ASSET_SIZES = (16, 22, 24, 32, 48, 64)
 """The sizes rendered into `assets/porttray-N.png`."""
@@ -66,11 +69,11 @@ def render(
     """
     if size < 8:
         raise ValueError(f"icon size must be at least 8 px, got {size}")
-    return _render(min(max(count, 0), 100), size, exposed, paused)
+    return _render(min(max(count, 0), 100), size, exposed=exposed, paused=paused)
 
 
 @functools.lru_cache(maxsize=64)
-def _render(bucket: int, size: int, exposed: bool, paused: bool) -> Image.Image:
+def _render(bucket: int, size: int, *, exposed: bool, paused: bool) -> Image.Image:
     scale = size * _OVERSAMPLE
     image = Image.new("RGBA", (scale, scale), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
@@ -240,6 +243,20 @@ def _draw_badge(image: Image.Image, size: int, text: str, fill: tuple[int, int, 
         left = x0 + round((width * k - mask.width) / 2)
         top = y0 + round((height * k - mask.height) / 2)
     image.paste(RING, (left, top), mask)
+
+
+def notification_icon() -> Path | None:
+    """porttray's icon as a file for notifications (the servers show it next to the text)."""
+    try:
+        import platformdirs
+
+        path = Path(platformdirs.user_cache_dir("porttray")) / "porttray-64.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        render(0, size=64).save(path)
+    except OSError as exc:
+        logger.info("notifications will show no porttray icon: %s", exc)
+        return None
+    return path
 
 
 def write_assets(folder: Path, sizes: Sequence[int] = ASSET_SIZES) -> list[Path]:

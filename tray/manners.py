@@ -15,7 +15,7 @@ server is none of porttray's business. So a server is never probed when:
 
 from __future__ import annotations
 
-from tray.config import Config
+from tray.config.schema import Config
 from tray.model import Server
 from tray.programs import NO_PROBE_NAMES, QUIET_PORTS, by_kind
 

@@ -50,7 +50,7 @@ class Tools:
 
     def list_servers(self, include_all: bool = False) -> Obj:
         """The local servers, as `porttray list --json` shows them."""
-        from tray.probes import identify_all
+        from tray.identify_many import identify_all
 
         servers = self.scan()
         if not include_all:
@@ -59,7 +59,7 @@ class Tools:
 
     def server_info(self, port: int) -> Obj:
         """Everything known about the servers on one port, probed."""
-        from tray.probes import identify_all
+        from tray.identify_many import identify_all
 
         found = agent.holders(self.scan(), _port(port))
         return {"servers": [self._json(s) for s in identify_all(found, self._settings)]}
@@ -182,11 +182,11 @@ def build(tools: Tools) -> Any:
 
 def run(method: str | None = None) -> int:
     """Serve over stdio until the client closes stdin."""
-    from tray.cli import _settings
+    from tray.commands.common import load_settings
 
     engine = open_engine(method)
     try:
-        build(Tools(engine, _settings())).run("stdio")
+        build(Tools(engine, load_settings())).run("stdio")
     except KeyboardInterrupt:
         pass
     finally:

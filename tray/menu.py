@@ -8,15 +8,16 @@ anything but this small mapping.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from tray.model import Server
+from tray.model import Key, Server
 from tray.naming import address, describe, label, open_url, speaks_http, url_host
 from tray.rules import label_of
-from tray.state import AppState, Entry, Gone, Key
+from tray.state import AppState, Entry, Gone
 from tray.text import printable, valid
 
 MENU_LIMIT = 25
@@ -77,36 +78,7 @@ def _sep(key: str) -> Item:
 
 def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) -> tuple[Item, ...]:
     """The whole menu for a state; `user` may stop their own servers from it."""
-    items: list[Item] = []
-
-    def entry(e: Entry) -> Item:
-        server = e.server
-        host = url_host(server, state.config.address)
-        key = server_key(e)
-        item = server_item(server, host, label_of(state.config, server), key=key)
-        label = item.label
-        if user is not None and server.owner and server.owner != user:  # someone else's
-            label = f"{label}  ({printable(server.owner, 32)})"
-        manage = manage_items(server, user, server.key in state.stopping, key=key)
-        children = (*item.children, _sep(f"{key}/sep"), *manage)
-        if server.key in state.orphans:
-            label = f"{label}  {ORPHANED}"
-        return Item(label, children=children, key=item.key)
-
-    if not state.entries:
-        items.append(Item("No local servers", enabled=False, key="none"))
-    elif len(state.entries) <= limit:
-        items.extend(by_project(state.entries, entry))
-    else:
-        newest = sorted(state.entries, key=lambda e: (-e.since, e.server.port))
-        shown, rest = newest[:limit], sorted(newest[limit:], key=_by_port)
-        items.extend(entry(e) for e in shown)
-        more = [entry(e) for e in rest[:MORE_LIMIT]]
-        if len(rest) > MORE_LIMIT:
-            unlisted = len(rest) - MORE_LIMIT
-            label = f"… {unlisted} more: porttray list shows them all"
-            more.append(Item(label, enabled=False, key="more/unlisted"))
-        items.append(Item(f"More ({len(rest)})", children=tuple(more), key="more"))
+    items = _server_items(state, user, limit)
     items.append(_sep("sep"))
     items.extend(orphan_items(state, user))
     if state.recent:
@@ -118,6 +90,42 @@ def build(state: AppState, *, user: str | None = None, limit: int = MENU_LIMIT) 
     )
     items.append(Item("Quit porttray", Action("quit"), key="quit"))
     return tuple(items)
+
+
+def _server_items(state: AppState, user: str | None, limit: int) -> list[Item]:
+    """One item per server: by project, or the newest `limit` and a More submenu for the rest."""
+    entry = functools.partial(_entry_item, state=state, user=user)
+    if not state.entries:
+        return [Item("No local servers", enabled=False, key="none")]
+    if len(state.entries) <= limit:
+        return list(by_project(state.entries, entry))
+    newest = sorted(state.entries, key=lambda e: (-e.since, e.server.port))
+    shown, rest = newest[:limit], sorted(newest[limit:], key=_by_port)
+    more = [entry(e) for e in rest[:MORE_LIMIT]]
+    if len(rest) > MORE_LIMIT:
+        unlisted = len(rest) - MORE_LIMIT
+        label = f"… {unlisted} more: porttray list shows them all"
+        more.append(Item(label, enabled=False, key="more/unlisted"))
+    return [
+        *(entry(e) for e in shown),
+        Item(f"More ({len(rest)})", children=tuple(more), key="more"),
+    ]
+
+
+def _entry_item(e: Entry, *, state: AppState, user: str | None) -> Item:
+    """A server's submenu: its own items, then what its user may do with it."""
+    server = e.server
+    host = url_host(server, state.config.address)
+    key = server_key(e)
+    item = server_item(server, host, label_of(state.config, server), key=key)
+    label = item.label
+    if user is not None and server.owner and server.owner != user:  # someone else's
+        label = f"{label}  ({printable(server.owner, 32)})"
+    manage = manage_items(server, user, stopping=server.key in state.stopping, key=key)
+    children = (*item.children, _sep(f"{key}/sep"), *manage)
+    if server.key in state.orphans:
+        label = f"{label}  {ORPHANED}"
+    return Item(label, children=children, key=item.key)
 
 
 def server_item(
@@ -138,7 +146,7 @@ def server_item(
 
 
 def manage_items(
-    server: Server, user: str | None, stopping: bool, *, key: str = ""
+    server: Server, user: str | None, *, stopping: bool, key: str = ""
 ) -> tuple[Item, ...]:
     """Copy PID / command line, Hide this port, Stop server (confirmed) and Force stop."""
     items: list[Item] = []

@@ -12,6 +12,8 @@ from functools import lru_cache
 from typing import Literal
 
 Protocol = Literal["http", "https", "other"]
+Key = tuple[int, int | None]
+"""A server across snapshots: its port and its pid (None when the owner is unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +42,6 @@ class ProcessInfo:
     """The process id."""
     name: str | None = None
     """The short process name ("node", "python3")."""
-    exe: str | None = None
-    """The executable's path."""
     cmdline: tuple[str, ...] = ()
     """The command line, cut to a bounded length."""
     cwd: str | None = None
@@ -116,7 +116,7 @@ class Server:
     """The login name of `uid`, or else of the owning process (None when unknown)."""
 
     @property
-    def key(self) -> tuple[int, int | None]:
+    def key(self) -> Key:
         """Identifies a server across snapshots: a new pid on a port is a new server."""
         return (self.port, self.pid)
 
@@ -133,7 +133,7 @@ class Server:
     @property
     def host(self) -> str | None:
         """The loopback address a client should connect to, or None when there is none."""
-        return loopback_host(self.addresses, self.v6only)
+        return loopback_host(self.addresses, v6only=self.v6only)
 
     @property
     def url(self) -> str:
@@ -157,7 +157,7 @@ class Snapshot:
     taken: float
     """When, in seconds since the epoch."""
 
-    def by_key(self) -> dict[tuple[int, int | None], Server]:
+    def by_key(self) -> dict[Key, Server]:
         """The servers indexed by `Server.key`."""
         return {s.key: s for s in self.servers}
 
@@ -231,7 +231,7 @@ def is_loopback(address: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def loopback_host(addresses: tuple[str, ...], v6only: bool | None = None) -> str | None:
+def loopback_host(addresses: tuple[str, ...], *, v6only: bool | None = None) -> str | None:
     """The loopback address to connect to, preferring 127.0.0.1, else another 127.x, else ::1."""
     v4: list[str] = []
     v6 = False

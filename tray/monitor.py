@@ -12,29 +12,36 @@ and is reported once.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 
 from tray import policy, restarts, rules, users
 from tray.config import Config, ConfigWatcher
 from tray.containers import Containers
 from tray.diff import diff
 from tray.discover import Engine
-from tray.model import Closed, Event, Identity, Opened, Restarted, Server, Snapshot
-from tray.probing import ProbePlan
+from tray.messages import (
+    Hooks,
+    Identified,
+    Message,
+    NewConfig,
+    SetAutostart,
+    SetPaused,
+    StillRunning,
+    Stop,
+)
+from tray.model import Event, Key, Opened, Restarted, Server, Snapshot
+from tray.prober import Identify, Prober
 from tray.state import (
     AppState,
     Gone,
-    Key,
     apply_events,
     apply_identity,
+    identified,
+    known_events,
     mark_stopping,
     set_autostart,
     set_config,
@@ -44,7 +51,6 @@ from tray.state import (
 
 logger = logging.getLogger(__name__)
 
-Identify = Callable[[Server], Identity]
 CONFIG_CHECK_EVERY = 1.0
 ORPHAN_CHECK_EVERY = 2.0
 """Seconds between two looks at whether the user's servers lost their launcher (3 small /proc
@@ -53,73 +59,6 @@ REDRAW_GAP = 0.4
 """Seconds between two redraws at the least: a lone change shows at once, but servers churning
 several times a second cost one menu rebuild per gap, not one each (a rebuild re-exports the
 whole menu over D-Bus and closes it if open)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Identified:
-    """A probe finished."""
-
-    key: Key
-    """The server it is about."""
-    identity: Identity
-    """What it found."""
-
-
-@dataclass(frozen=True, slots=True)
-class SetPaused:
-    """The user paused or resumed notifications."""
-
-    paused: bool
-    """The new setting."""
-
-
-@dataclass(frozen=True, slots=True)
-class NewConfig:
-    """Settings changed (read from the file, or changed from the menu)."""
-
-    config: Config
-    """The settings to use from now on."""
-
-
-@dataclass(frozen=True, slots=True)
-class StillRunning:
-    """A server asked to stop has not stopped: offer Force stop."""
-
-    key: Key
-    """The server."""
-
-
-@dataclass(frozen=True, slots=True)
-class SetAutostart:
-    """Start at login was turned on or off."""
-
-    enabled: bool
-    """The new setting."""
-
-
-@dataclass(frozen=True, slots=True)
-class Stop:
-    """End the monitor thread."""
-
-
-Message = Identified | SetPaused | NewConfig | StillRunning | SetAutostart | Stop
-
-
-@dataclass(frozen=True, slots=True)
-class Hooks:
-    """What the monitor asks the shell to do. Each is called on the monitor thread."""
-
-    on_state: Callable[[AppState], None]
-    """A new state was published."""
-    on_notes: Callable[[tuple[Server, ...]], None]
-    """These new servers should be announced together."""
-    on_open: Callable[[Server], None] = lambda server: None
-    """A rule asks for this new server to be opened in the browser."""
-    on_error: Callable[[str], None] = lambda message: None
-    """Something the user should know (a bad settings file)."""
-    on_seen: Callable[[tuple[Server, ...], tuple[Event, ...]], None] = lambda servers, events: None
-    """For the history: the servers of the first scan, then each scan's events (a closed
-    server as the tray knew it, with its identity)."""
 
 
 class Monitor:
@@ -141,13 +80,11 @@ class Monitor:
         self._containers = containers
         self._hooks = hooks
         self._fixed_interval = interval
-        self._identify = identify
         self._watcher = watcher
         self._user = users.real_user()
         self._uid = users.real_uid()
         self._inbox: queue.Queue[Message] = queue.Queue()
-        self._plan = ProbePlan()
-        self._probes = ThreadPoolExecutor(self._plan.workers, thread_name_prefix="porttray-probe")
+        self._prober = Prober(identify, self._inbox.put)
         self._lifecycle = threading.Lock()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="porttray-monitor", daemon=True)
@@ -189,10 +126,11 @@ class Monitor:
             if self._stopped:
                 return
             self._stopped = True
+        self._prober.close()
         self._inbox.put(Stop())
         if self._thread.is_alive():
             self._thread.join(timeout)
-        self._probes.shutdown(wait=False, cancel_futures=True)
+        self._prober.shutdown()
         self._engine.close()
         if self._containers is not None:
             self._containers.close()
@@ -244,14 +182,14 @@ class Monitor:
         before = self.state
         self._publish(apply_events(self.state, shown, events))
         if first or events:
-            self._hooks.on_seen(shown if first else (), tuple(_as_known(before, events)))
+            self._hooks.on_seen(shown if first else (), known_events(before, events))
         self._route(events)
         opened = tuple(e.server for e in events if isinstance(e, Opened | Restarted))
         for event in events:
             if isinstance(event, Restarted):
-                self._plan.forget(event.previous.key)
+                self._prober.forget(event.previous.key)
             elif not isinstance(event, Opened):
-                self._plan.forget(event.server.key)
+                self._prober.forget(event.server.key)
         self._probe_unnamed(shown if first else opened)
 
     def _refilter(self) -> None:
@@ -267,8 +205,8 @@ class Monitor:
 
     def _probe_unnamed(self, servers: tuple[Server, ...]) -> None:
         for server in servers:
-            if not _identified(self.state, server.key):
-                self._probe(server)
+            if not identified(self.state, server.key):
+                self._prober.want(server, self.state.find)
 
     def _route(self, events: list[Event]) -> None:
         """Opened servers go to the notification policy or the browser, as the rules say."""
@@ -280,39 +218,12 @@ class Monitor:
                 self._to_open[event.server.key] = now + self._policy.naming
             elif action in (None, "notify"):
                 announce.append(event)
-        self._policy = policy.on_events(self._policy, announce, now, self.state.paused)
-
-    def _probe(self, server: Server) -> None:
-        """Queue a probe; the newest server is probed first (see `tray.probing`)."""
-        if self._identify is not None:
-            self._plan.want(server)
-            self._start_probes()
-
-    def _start_probes(self) -> None:
-        if self._stopped:  # a stop that outwaited a slow poll has shut the pool down already
-            return
-        for server in self._plan.take(self.state.find):
-            future = self._probes.submit(self._identify_safely, server)
-            future.add_done_callback(functools.partial(self._probed, server.key))
-
-    def _identify_safely(self, server: Server) -> Identity:
-        assert self._identify is not None
-        try:
-            return self._identify(server)
-        except Exception as exc:
-            logger.warning("identifying the server on port %d failed: %s", server.port, exc)
-            return Identity(protocol="other")
-
-    def _probed(self, key: Key, done: Future[Identity]) -> None:
-        """On the probe worker: hand the result to the monitor thread."""
-        if not done.cancelled():
-            self._inbox.put(Identified(key, done.result()))
+        self._policy = policy.on_events(self._policy, announce, now, paused=self.state.paused)
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, Identified):
             self._publish(apply_identity(self.state, message.key, message.identity))
-            self._plan.answered(message.key, message.identity, time.monotonic(), self.state.find)
-            self._start_probes()
+            self._prober.answered(message.key, message.identity, time.monotonic(), self.state.find)
         elif isinstance(message, SetPaused):
             if message.paused:
                 self._policy = policy.on_pause(self._policy)
@@ -342,10 +253,9 @@ class Monitor:
         if now - self._orphans_checked < ORPHAN_CHECK_EVERY:
             return
         self._orphans_checked = now
-        from tray.orphans import orphaned
+        from tray.orphans import orphaned_keys
 
-        mine = (e.server for e in self.state.entries if _owned(e.server, self._user))
-        self._publish(set_orphans(self.state, frozenset(s.key for s in mine if orphaned(s.pid))))
+        self._publish(set_orphans(self.state, orphaned_keys(self.state.entries, self._user)))
 
     def _apply_config(self, config: Config) -> None:
         if config == self.state.config:
@@ -358,8 +268,7 @@ class Monitor:
         """Redraws, re-probes, notifications and browser openings whose time has come."""
         self._redraw()
         now = time.monotonic()
-        self._plan.due(now, self.state.find)
-        self._start_probes()
+        self._prober.due(now, self.state.find)
         self._policy, due = policy.take_due(self._policy, self.state, now)
         if due:
             self._hooks.on_notes(due)
@@ -387,19 +296,3 @@ class Monitor:
         self._redraw_due = math.inf
         self._redrawn = now
         self._hooks.on_state(self.state)
-
-
-def _as_known(state: AppState, events: list[Event]) -> Iterator[Event]:
-    """Events with a closed server's identity as the state held it (a scan has none)."""
-    for event in events:
-        entry = state.find(event.server.key) if isinstance(event, Closed) else None
-        yield Closed(entry.server, event.at) if entry is not None else event
-
-
-def _owned(server: Server, user: str) -> bool:
-    return server.process is not None and server.process.user == user
-
-
-def _identified(state: AppState, key: Key) -> bool:
-    entry = state.find(key)
-    return entry is not None and entry.server.identity.protocol is not None

@@ -12,6 +12,12 @@ be read is not known.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tray.model import Key
+    from tray.state import Entry
 
 SUBREAPERS = frozenset({"systemd", "init", "tini", "dumb-init", "catatonit", "s6-svscan", "runit"})
 """Names of processes that adopt orphans (init, and subreapers such as `systemd --user`)."""
@@ -26,7 +32,7 @@ def parse_stat(text: bytes) -> tuple[int, int] | None:
         return None
 
 
-def decide(ppid: int, has_tty: bool, parent_name: str | None, cgroup_leaf: str) -> bool:
+def decide(ppid: int, parent_name: str | None, cgroup_leaf: str, *, has_tty: bool) -> bool:
     """Orphaned: adopted by init or a subreaper, no terminal, and not a managed service."""
     if has_tty or (cgroup_leaf.endswith(".service") and not cgroup_leaf.startswith("app-")):
         return False
@@ -52,7 +58,13 @@ def orphaned(pid: int | None, proc: str = "/proc") -> bool | None:
         return False
     cgroup = (_read(f"{proc}/{pid}/cgroup") or b"").decode("utf-8", "replace").strip()
     leaf = cgroup.splitlines()[-1].rsplit("/", 1)[-1] if cgroup else ""
-    return decide(ppid, False, name, leaf)
+    return decide(ppid, name, leaf, has_tty=False)
+
+
+def orphaned_keys(entries: Iterable[Entry], user: str) -> frozenset[Key]:
+    """The listed servers of `user` that have lost the terminal or launcher that started them."""
+    mine = [e.server for e in entries if e.server.process and e.server.process.user == user]
+    return frozenset(s.key for s in mine if orphaned(s.pid))
 
 
 def _orphaned_psutil(pid: int) -> bool | None:
@@ -63,7 +75,7 @@ def _orphaned_psutil(pid: int) -> bool | None:
         parent = process.parent()
         terminal = getattr(process, "terminal", lambda: None)()
         name = parent.name() if parent is not None else None
-        return decide(parent.pid if parent else 0, terminal is not None, name, "")
+        return decide(parent.pid if parent else 0, name, "", has_tty=terminal is not None)
     except (psutil.Error, OSError):
         return None
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from tray.model import Closed, Event, Opened, Restarted, Server
+from tray.model import Closed, Event, Key, Opened, Restarted, Server
 from tray.naming import describe, open_url, speaks_http, url_host
-from tray.state import AppState, Key
+from tray.state import AppState
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ class Note:
     """The button's label."""
 
 
-def on_events(policy: Policy, events: list[Event], now: float, paused: bool) -> Policy:
+def on_events(policy: Policy, events: list[Event], now: float, *, paused: bool) -> Policy:
     """Add new servers to the pending batch and drop those that closed."""
     batch = policy.batch
     for event in events:

@@ -92,7 +92,7 @@ def table(
     that has not answered its probe is "starting"."""
     header = ("PORT", "URL", "NAME", "PROCESS", "PID", "DIRECTORY", "")
     names = labels or {}
-    rows = [header] + [_row(s, names.get(s.key), home, probed) for s in servers]
+    rows = [header] + [_row(s, names.get(s.key), home, probed=probed) for s in servers]
     lines = fit.fit(rows, width, _SHRINK)
     if width is not None and max(len(line) for line in lines) > width:
         rows = [(*row[:-1], row[-1].replace(" exposed", "")) for row in rows]  # just "⚠"
@@ -109,7 +109,7 @@ _SHRINK = (
 """The order columns give way in, and how far."""
 
 
-def _row(server: Server, label: str | None, home: str | None, probed: bool) -> tuple[str, ...]:
+def _row(server: Server, label: str | None, home: str | None, *, probed: bool) -> tuple[str, ...]:
     proc = server.process
     known = _known(server.identity) or server.container is not None
     name = describe(server, title_limit=200) if known else ""  # fit cuts it

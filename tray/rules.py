@@ -10,7 +10,7 @@ a visible process is not hidden either: porttray cannot tell whose it is.
 
 from __future__ import annotations
 
-from tray.config import Config, OnOpen, Rule, rule_for
+from tray.config.schema import Config, OnOpen, Rule, rule_for
 from tray.manners import theirs
 from tray.model import Server
 from tray.programs import SYSTEM_NAMES

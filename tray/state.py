@@ -10,10 +10,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from tray.config import DEFAULT, Config
-from tray.model import Closed, Event, Identity, Opened, Restarted, Server
+from tray.config.schema import DEFAULT, Config
+from tray.model import Closed, Event, Identity, Key, Opened, Restarted, Server
 
-Key = tuple[int, int | None]
 RECENT_LIMIT = 10
 
 
@@ -63,7 +62,7 @@ class AppState:
     """Everything the menu and the icon are drawn from."""
 
     entries: tuple[Entry, ...] = ()
-    """Visible servers, by port."""
+    """The servers shown (see `rules.shown`), by port."""
     paused: bool = False
     """Whether new-server notifications are silenced."""
     method: str = ""
@@ -81,7 +80,7 @@ class AppState:
 
     @property
     def exposed(self) -> bool:
-        """Whether any visible server is reachable from the network."""
+        """Whether any shown server is reachable from the network."""
         return any(e.server.exposed for e in self.entries)
 
     def find(self, key: Key) -> Entry | None:
@@ -90,7 +89,7 @@ class AppState:
 
 
 def apply_events(state: AppState, servers: tuple[Server, ...], events: list[Event]) -> AppState:
-    """Fold a new snapshot's visible servers and its events into the state."""
+    """Fold a new snapshot's shown servers and its events into the state."""
     old = {e.server.key: e for e in state.entries}
     opened_at = {ev.server.key: ev.at for ev in events if isinstance(ev, Opened)}
     came_back = {ev.server.key: ev.previous.key for ev in events if isinstance(ev, Restarted)}
@@ -181,3 +180,18 @@ def set_autostart(state: AppState, enabled: bool) -> AppState:
 def set_paused(state: AppState, paused: bool) -> AppState:
     """Pause or resume notifications."""
     return dataclasses.replace(state, paused=paused)
+
+
+def known_events(state: AppState, events: list[Event]) -> tuple[Event, ...]:
+    """Events with a closed server's identity as `state` held it (a scan has none)."""
+    known: list[Event] = []
+    for event in events:
+        entry = state.find(event.server.key) if isinstance(event, Closed) else None
+        known.append(Closed(entry.server, event.at) if entry is not None else event)
+    return tuple(known)
+
+
+def identified(state: AppState, key: Key) -> bool:
+    """Whether the server is listed and a probe has found what it is."""
+    entry = state.find(key)
+    return entry is not None and entry.server.identity.protocol is not None

@@ -143,9 +143,6 @@ def self_test(timeout: float = 2.0, display: str | None = None) -> str | None:
     Exercises exactly the path Copy uses (ownership, SelectionRequest, the reply) without
     touching the user's clipboard. None when it worked, else what went wrong.
     """
-    import time
-
-    from Xlib import X
     from Xlib.display import Display
 
     errors: list[str] = []
@@ -157,26 +154,36 @@ def self_test(timeout: float = 2.0, display: str | None = None) -> str | None:
         if not owner.owned.wait(timeout):
             return errors[0] if errors else "porttray could not take an X selection"
         reader = Display(display)
-        window = reader.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent)
-        selection, target = (
-            reader.intern_atom(f"PORTTRAY_DOCTOR_{os.getpid()}"),
-            reader.intern_atom("UTF8_STRING"),
-        )
-        prop = reader.intern_atom("PORTTRAY_DOCTOR_VALUE")
-        window.convert_selection(selection, target, prop, X.CurrentTime)
-        reader.flush()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if reader.pending_events():
-                event = reader.next_event()
-                if event.type == X.SelectionNotify:
-                    got = window.get_full_property(prop, X.AnyPropertyType)
-                    value = bytes(got.value).decode(errors="replace") if got else ""
-                    return None if value == probe else f"a paste read back {value!r}"
-            else:
-                time.sleep(0.02)
-        return "no answer to a paste request within the timeout"
+        return _paste(reader, f"PORTTRAY_DOCTOR_{os.getpid()}", probe, timeout)
     finally:
         owner.close()
         if reader is not None:
             reader.close()
+
+
+def _paste(reader: Any, name: str, expected: str, timeout: float) -> str | None:
+    """Ask for the selection `name` from the `reader` connection, as a paste would; None when
+    `expected` comes back within `timeout` seconds, else what went wrong."""
+    import time
+
+    from Xlib import X
+
+    window = reader.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent)
+    selection, target = (
+        reader.intern_atom(name),
+        reader.intern_atom("UTF8_STRING"),
+    )
+    prop = reader.intern_atom("PORTTRAY_DOCTOR_VALUE")
+    window.convert_selection(selection, target, prop, X.CurrentTime)
+    reader.flush()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if reader.pending_events():
+            event = reader.next_event()
+            if event.type == X.SelectionNotify:
+                got = window.get_full_property(prop, X.AnyPropertyType)
+                value = bytes(got.value).decode(errors="replace") if got else ""
+                return None if value == expected else f"a paste read back {value!r}"
+        else:
+            time.sleep(0.02)
+    return "no answer to a paste request within the timeout"

@@ -22,7 +22,8 @@ from tray.config import DEFAULT
 from tray.containers import Containers
 from tray.containers.sockets import Located
 from tray.discover import open_engine
-from tray.monitor import Hooks, Monitor
+from tray.messages import Hooks
+from tray.monitor import Monitor
 from tray.state import AppState
 
 pytestmark = pytest.mark.root

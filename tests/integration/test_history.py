@@ -20,8 +20,9 @@ from tray import history, menu
 from tray.config import DEFAULT
 from tray.discover import open_engine
 from tray.history import History, HistoryError, Recorder
+from tray.messages import Hooks
 from tray.model import Identity, ProcessInfo, Server
-from tray.monitor import Hooks, Monitor
+from tray.monitor import Monitor
 from tray.state import AppState
 
 PORTTRAY = [sys.executable, "-m", "tray"]

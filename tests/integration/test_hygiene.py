@@ -19,9 +19,9 @@ from tests.helpers.servers import child_listening
 from tray.discover import Engine, open_engine
 from tray.discover.linux import LinuxOwners
 from tray.discover.netlink import NetlinkSource
+from tray.discover.owners import CMDLINE_LIMIT
 from tray.discover.procnet import ProcNetSource
-from tray.identify.probe import probe
-from tray.owners import CMDLINE_LIMIT
+from tray.identify.http_probe import probe
 
 
 def test_netlink_failing_mid_run_switches_to_proc_and_says_so(

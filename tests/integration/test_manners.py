@@ -25,8 +25,8 @@ from tests.helpers.users import OtherUser, is_root
 from tray import rules, users
 from tray.config import DEFAULT, Config, parse
 from tray.discover import open_engine
+from tray.identify_many import identify_all
 from tray.model import Server
-from tray.probes import identify_all
 
 PORTTRAY = [sys.executable, "-m", "tray"]
 _connects: list[list[int]] = []

@@ -11,11 +11,12 @@ import pytest
 
 from tests.conftest import wait_for
 from tests.helpers.servers import child_listening, free_port, listener
-from tray import probing
+from tray import probe_plan
 from tray.config import DEFAULT, ConfigWatcher
 from tray.discover import open_engine
+from tray.messages import Hooks, SetPaused
 from tray.model import Identity, Server
-from tray.monitor import Hooks, Monitor, SetPaused
+from tray.monitor import Monitor
 from tray.state import AppState
 
 
@@ -145,7 +146,7 @@ def test_rules_from_a_live_settings_file(tmp_path: Path) -> None:
 
 
 def test_a_server_silent_at_first_is_probed_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(probing, "RETRY_AFTER", (0.2, 0.2))
+    monkeypatch.setattr(probe_plan, "RETRY_AFTER", (0.2, 0.2))
     rec = Recorder()
     calls: list[int] = []
 

@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from tests.helpers.users import OTHER, SYSTEM_PYTHON, OtherUser, is_root
-from tray.owners import ProcessDetails
+from tray.discover.owners import ProcessDetails
 from tray.stopping import may_stop, stop
 
 normal_user_only = pytest.mark.skipif(is_root(), reason="root sees every process's details")
@@ -77,7 +77,7 @@ def test_another_users_cwd_is_unreadable_and_the_rest_still_comes(
         with pytest.raises(psutil.AccessDenied):
             psutil.Process(proc.pid).cwd()
         details = ProcessDetails()
-        with caplog.at_level(logging.INFO, logger="tray.owners"):
+        with caplog.at_level(logging.INFO, logger="tray.discover.owners"):
             info = details.get(proc.pid)
             details.retain([])
             again = details.get(proc.pid)

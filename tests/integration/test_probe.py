@@ -29,7 +29,7 @@ from tests.helpers.servers import free_port, http_server
 from tray import __version__
 from tray.config import parse
 from tray.identify import identify
-from tray.identify.probe import probe
+from tray.identify.http_probe import probe
 from tray.model import Identity, ProcessInfo, Server
 
 BUDGET = 0.6
@@ -658,7 +658,7 @@ def test_identify_keeps_what_it_has_when_a_part_fails(
     def broken(*args: object, **kwargs: object) -> Identity:
         raise RuntimeError("a bug in the probe")
 
-    monkeypatch.setattr("tray.identify.probe.probe", broken)
+    monkeypatch.setattr("tray.identify.http_probe.probe", broken)
     (tmp_path / "api").mkdir()
     process = ProcessInfo(
         pid=1, name="uvicorn", cmdline=("uvicorn", "main:app"), cwd=str(tmp_path / "api")

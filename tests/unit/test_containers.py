@@ -196,7 +196,7 @@ def test_the_menu_stops_the_container_not_its_proxy() -> None:
     (stop,) = [i for i in items if i.label == "Stop server"]
     assert [c.label for c in stop.children] == ["Yes, stop container acme-web"]
     assert stop.children[0].action == menu.Action("stop", server=(8080, 50))
-    plain = menu.manage_items(Server(8080, ("127.0.0.1",), 50, process=PROXY), "me", False)
+    plain = menu.manage_items(Server(8080, ("127.0.0.1",), 50, process=PROXY), "me", stopping=False)
     assert not [i for i in plain if i.label == "Stop server"]  # root's proxy: not ours
 
 

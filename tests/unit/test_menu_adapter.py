@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tray import menu
-from tray.app import to_pystray
 from tray.backend import BACKENDS, load_pystray
 from tray.model import Identity, ProcessInfo, Server
+from tray.pystray_menu import to_pystray
 from tray.state import AppState, apply_events, set_paused
 
 pystray: Any = load_pystray(BACKENDS["dummy"])  # sets no PYSTRAY_BACKEND for later children

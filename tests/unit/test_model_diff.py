@@ -8,7 +8,7 @@ from collections import namedtuple
 
 import pytest
 
-from tray.diff import diff, visible
+from tray.diff import diff
 from tray.discover.psutil_source import PsutilSource
 from tray.model import Closed, Identity, Opened, ProcessInfo, Server, Snapshot, loopback_host
 from tray.report import server_json, table
@@ -36,7 +36,7 @@ def test_loopback_host_and_exposure(
     addresses: tuple[str, ...], v6only: bool | None, host: str | None, exposed: bool
 ) -> None:
     server = Server(port=80, addresses=addresses, pid=1, v6only=v6only)
-    assert loopback_host(addresses, v6only) == host
+    assert loopback_host(addresses, v6only=v6only) == host
     assert server.host == host
     assert server.loopback is (host is not None)
     assert server.exposed is exposed
@@ -67,12 +67,6 @@ def test_new_pid_on_same_port_is_close_then_open() -> None:
         Closed(A, 7),
         Opened(A_NEW_PID, 7),
     ]
-
-
-def test_visible_drops_non_loopback_unless_all() -> None:
-    other = Server(port=9, addresses=("192.0.2.1",), pid=3)
-    assert visible((A, other)) == (A,)
-    assert visible((A, other), include_all=True) == (A, other)
 
 
 def test_json_shape_with_unknowns_as_null() -> None:

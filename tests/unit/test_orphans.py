@@ -24,7 +24,7 @@ from tray.state import AppState, Entry, apply_events, set_orphans
     ],
 )
 def test_decide(ppid: int, tty: bool, parent: str | None, cgroup: str, orphaned: bool) -> None:
-    assert orphans.decide(ppid, tty, parent, cgroup) is orphaned
+    assert orphans.decide(ppid, parent, cgroup, has_tty=tty) is orphaned
 
 
 def test_parse_stat_survives_odd_names() -> None:

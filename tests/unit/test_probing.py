@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tray.model import Identity, Server
-from tray.probing import ProbePlan
+from tray.probe_plan import ProbePlan
 from tray.state import AppState, Entry, apply_events
 
 SILENT = Identity()

@@ -90,7 +90,7 @@ def wait_for(
 
 def answers_http(server: Server, target: agent.Target, left: float) -> bool:
     """Whether the server at the target answers HTTP (or HTTPS) within `left` seconds."""
-    from tray.identify.probe import probe
+    from tray.identify.http_probe import probe
 
     host = target.host or server.host or "127.0.0.1"
     found = probe(host, server.port, budget=max(0.2, min(1.0, left)))

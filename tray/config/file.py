@@ -12,8 +12,13 @@ import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
+
+if TYPE_CHECKING:
+    from tomlkit import TOMLDocument
+    from tomlkit.items import AoT, Array
 
 from tray.config.schema import DEFAULT, Config, ConfigError, _is_port, _line_of, parse
 
@@ -78,6 +83,24 @@ def add_ignore_rule(path: Path, port: int) -> None:
         return
     rule = {"port": port, "on_open": "ignore"}
     first = bool(rules) and any(_may_match(r, port) for r in rules or ())
+    _insert_rule(doc, rules, rule, text, first=first)
+    _write_atomically(path, tomlkit.dumps(doc))
+    logger.info("added a rule to ignore port %d to %s", port, path)
+
+
+def _insert_rule(
+    doc: TOMLDocument,
+    rules: AoT | Array | None,
+    rule: dict[str, object],
+    text: str,
+    *,
+    first: bool,
+) -> None:
+    """Put `rule` into the document's rules, in the style the file already uses: an inline
+    array gets an inline table, [[rules]] get a table; `first` puts it ahead of the others."""
+    import tomlkit
+    from tomlkit.items import Array
+
     if isinstance(rules, Array):
         inline = tomlkit.inline_table()
         inline.update(rule)
@@ -98,8 +121,6 @@ def add_ignore_rule(path: Path, port: int) -> None:
         if rules is None:
             doc.append("rules", tomlkit.aot())
         doc["rules"].append(table)
-    _write_atomically(path, tomlkit.dumps(doc))
-    logger.info("added a rule to ignore port %d to %s", port, path)
 
 
 def _may_match(rule: object, port: int) -> bool:

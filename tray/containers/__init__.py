@@ -20,11 +20,9 @@ from collections.abc import Callable, Collection
 from tray.containers.client import TIMEOUT, Client, EngineError
 from tray.containers.mapping import PROXIES, BadPayload, Binding, attach, bindings
 from tray.containers.sockets import Located, locate
-from tray.model import Container, Server
+from tray.model import Container, Key, Server
 
 logger = logging.getLogger(__name__)
-
-Key = tuple[int, int | None]
 
 RETRY_MIN = 1.0
 RETRY_MAX = 30.0

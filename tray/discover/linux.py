@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from tray.discover.owners import OwnerIndex, ProcessDetails
 from tray.model import Listener, ProcessInfo
-from tray.owners import OwnerIndex, ProcessDetails
 
 
 class LinuxOwners:

@@ -16,8 +16,8 @@ from typing import Any
 
 import psutil
 
+from tray.discover.owners import ProcessDetails
 from tray.model import Listener, ProcessInfo
-from tray.owners import ProcessDetails
 from tray.users import real_user
 
 logger = logging.getLogger(__name__)

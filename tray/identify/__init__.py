@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from tray import manners
 from tray.config import DEFAULT, Config
-from tray.identify import probe as probing
+from tray.identify import http_probe
 from tray.identify.jupyter import jupyter_url
 from tray.identify.project import project_name
 from tray.model import Identity, Server
@@ -52,7 +52,9 @@ def identify(
     project = _attempt("the project", server, lambda: project_of(kind, cwd), None)
     allowed = manners.may_probe(server, kind, config, me, real_user())
     url = _attempt("the Jupyter URL", server, lambda: _jupyter(server, kind), None)
-    probed = _attempt("the probe", server, lambda: _probe(server, allowed, budget, url), Identity())
+    probed = _attempt(
+        "the probe", server, lambda: _probe(server, budget, url, allowed=allowed), Identity()
+    )
     identity = dataclasses.replace(probed, kind=kind, project=project)
     if url is not None:
         if probed.protocol == "https":
@@ -76,7 +78,7 @@ def _jupyter(server: Server, kind: str | None) -> str | None:
     return jupyter_url(server.pid, server.port, host=server.host)
 
 
-def _probe(server: Server, allowed: bool, budget: float, url: str | None) -> Identity:
+def _probe(server: Server, budget: float, url: str | None, *, allowed: bool) -> Identity:
     """Probe the server; Jupyter at its token URL, so the title is not its login page's; a
     server known to speak TLS over TLS first."""
     host = server.host
@@ -87,7 +89,7 @@ def _probe(server: Server, allowed: bool, budget: float, url: str | None) -> Ide
         parts = urlsplit(url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     tls = server.identity.protocol == "https" or (url or "").startswith("https:")
-    return probing.probe(host, server.port, budget=budget, path=path, tls_first=tls)
+    return http_probe.probe(host, server.port, budget=budget, path=path, tls_first=tls)
 
 
 def _attempt(what: str, server: Server, work: Callable[[], _T], fallback: _T) -> _T:

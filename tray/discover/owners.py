@@ -142,7 +142,7 @@ class OwnerIndex:
 
 
 class ProcessDetails:
-    """Reads name, exe, command line, cwd, user and start time once per process."""
+    """Reads name, command line, cwd, user and start time once per process."""
 
     def __init__(self) -> None:
         self._cache: dict[int, ProcessInfo] = {}
@@ -174,7 +174,6 @@ class ProcessDetails:
                 started = proc.create_time()
                 values = {
                     "name": self._field(proc, "name"),
-                    "exe": self._field(proc, "exe"),
                     "cwd": self._field(proc, "cwd"),
                     "user": self._field(proc, "username"),
                 }
@@ -186,7 +185,6 @@ class ProcessDetails:
         return ProcessInfo(
             pid=pid,
             name=_text(values["name"]),
-            exe=_text(values["exe"]),
             cmdline=cut_cmdline(cmdline if isinstance(cmdline, list) else []),
             cwd=_text(values["cwd"]),
             user=_text(values["user"]),

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tray.model import Identity, Server
-from tray.state import Entry, Key
+from tray.model import Identity, Key, Server
+from tray.state import Entry
 
 RETRY_AFTER = (3.0, 10.0, 30.0)
 WORKERS = 4

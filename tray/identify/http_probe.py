@@ -21,10 +21,8 @@ if TYPE_CHECKING:
     import ssl
 
 import dataclasses
-import html
 import ipaddress
 import logging
-import re
 import socket
 import time
 from dataclasses import dataclass
@@ -32,23 +30,15 @@ from functools import cache
 from urllib.parse import quote, urljoin, urlsplit
 
 from tray import __version__
+from tray.identify.http_parse import Response, clean, enough, parse, title_of
 from tray.model import Identity
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = f"porttray/{__version__}"
 MAX_REDIRECTS = 3
-TITLE_LIMIT = 80
 HEADER_LIMIT = 200
 _RECV = 16384
-
-_STATUS = re.compile(rb"HTTP/1\.[01] +(\d{3})(?:[ \r\n]|$)")
-_HEAD_END = re.compile(rb"\r?\n\r?\n")
-# Bounded repeats: a hostile page of "<title<title<title..." must not cost quadratic time.
-_TITLE_START = re.compile(rb"<title\b[^>]{0,200}>", re.IGNORECASE)
-_TITLE_END = re.compile(rb"</title", re.IGNORECASE)
-_META_CHARSET = re.compile(rb"<meta\b[^>]{0,200}?charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +50,6 @@ class _Reply:
 
 
 @dataclass(frozen=True, slots=True)
-class _Response:
-    status: int
-    headers: dict[str, str]
-    """Header names in lower case; the first of repeated headers wins."""
-    body: bytes
-    """The body as far as it arrived, de-chunked."""
-    complete: bool
-
-
-@dataclass(frozen=True, slots=True)
 class _Target:
     """The one server a probe may talk to, and until when."""
 
@@ -78,7 +58,7 @@ class _Target:
     deadline: float
     limit: int
 
-    def fetch(self, path: str, tls: bool) -> _Reply:
+    def fetch(self, path: str, *, tls: bool) -> _Reply:
         """One request on a new connection; failing to connect or to shake hands raises OSError."""
         family = socket.AF_INET6 if ":" in self.ip else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as raw:
@@ -107,7 +87,7 @@ class _Target:
                 sock.settimeout(_left(self.deadline))
                 chunk = sock.recv(min(_RECV, self.limit - len(data)))
                 data += chunk
-                if not chunk or _enough(bytes(data), len(chunk)):
+                if not chunk or enough(bytes(data), len(chunk)):
                     break
         except TimeoutError:
             return _Reply(bytes(data), timed_out=True)
@@ -140,13 +120,13 @@ def probe(
         raise ValueError(f"not a request path: {path!r}")
     target = _Target(ip, port, time.monotonic() + budget, max_bytes)
     try:
-        return _probe(target, path, tls_first)
+        return _probe(target, path, tls_first=tls_first)
     except Exception:  # a reply no parser here foresaw must not reach the caller
         logger.debug("probing port %d: unreadable reply", port, exc_info=True)
         return Identity(protocol="other")
 
 
-def _probe(target: _Target, path: str, tls_first: bool) -> Identity:
+def _probe(target: _Target, path: str, *, tls_first: bool) -> Identity:
     if tls_first:  # with half the time, so a server no longer on TLS can still be asked plainly
         half = dataclasses.replace(target, deadline=(time.monotonic() + target.deadline) / 2)
         try:
@@ -165,25 +145,25 @@ def _probe(target: _Target, path: str, tls_first: bool) -> Identity:
         return Identity(protocol="other")
 
 
-def _follow(target: _Target, reply: _Reply, tls: bool, path: str = "/") -> Identity:
-    response = _parse(reply.data)
+def _follow(target: _Target, reply: _Reply, *, tls: bool, path: str = "/") -> Identity:
+    response = parse(reply.data)
     for _ in range(MAX_REDIRECTS):
-        hop = _redirect(response, target, path, tls) if response else None
+        hop = _redirect(response, target, path, tls=tls) if response else None
         if hop is None:
             break
         try:
-            reply = target.fetch(*hop)
+            reply = target.fetch(hop[0], tls=hop[1])
         except OSError:
             break
-        (path, tls), response = hop, _parse(reply.data)
+        (path, tls), response = hop, parse(reply.data)
     if response is None:
         return Identity(protocol=None if _maybe_http(reply) else "other")
     server = response.headers.get("server")
     return Identity(
         protocol="https" if tls else "http",
         status=response.status,
-        server_header=_clean(server, HEADER_LIMIT) if server else None,
-        title=_title(response) if 200 <= response.status < 300 else None,
+        server_header=clean(server, HEADER_LIMIT) if server else None,
+        title=title_of(response) if 200 <= response.status < 300 else None,
     )
 
 
@@ -206,61 +186,6 @@ def _left(deadline: float) -> float:
     return left
 
 
-def _enough(data: bytes, last: int) -> bool:
-    """Whether reading can stop: not HTTP at all, or nothing more is needed."""
-    if not b"HTTP/".startswith(data[:5]):
-        return True
-    response = _parse(data)
-    if response is None or not _HEAD_END.search(data):
-        return False
-    if response.complete or "location" in response.headers:
-        return True
-    return _TITLE_END.search(data, max(0, len(data) - last - 8)) is not None
-
-
-def _parse(data: bytes) -> _Response | None:
-    pos = 0
-    while (
-        (interim := _STATUS.match(data, pos))
-        and interim.group(1).startswith(b"1")
-        and (gap := _HEAD_END.search(data, pos))
-        and _STATUS.match(data, gap.end())
-    ):
-        pos = gap.end()  # past "100 Continue" and "103 Early Hints"
-    match = _STATUS.match(data, pos)
-    if match is None:
-        return None
-    status = int(match.group(1))
-    end = _HEAD_END.search(data, pos)
-    head, body = (data[pos : end.start()], data[end.end() :]) if end else (data[pos:], b"")
-    headers: dict[str, str] = {}
-    for line in head.split(b"\n")[1:]:
-        name, colon, value = line.decode("latin-1").partition(":")
-        if colon:
-            headers.setdefault(name.strip().lower(), value.strip())
-    complete = status in (204, 304)
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        body, complete = _dechunk(body)
-    elif (length := headers.get("content-length", "")).isdecimal() and len(length) < 19:
-        complete = complete or len(body) >= int(length)
-    return _Response(status, headers, body, complete and end is not None)
-
-
-def _dechunk(body: bytes) -> tuple[bytes, bool]:
-    """The data of the chunks that arrived (the last one perhaps cut), and whether all arrived."""
-    out, pos = bytearray(), 0
-    while (eol := body.find(b"\r\n", pos)) >= 0:
-        try:
-            size = int(body[pos:eol].split(b";")[0], 16)
-        except ValueError:
-            return bytes(out), True
-        if size == 0:
-            return bytes(out), True
-        out += body[eol + 2 : eol + 2 + size]
-        pos = eol + 2 + size + 2
-    return bytes(out), False
-
-
 def _maybe_http(reply: _Reply) -> bool:
     """Cut short by the deadline with nothing, or only the start of "HTTP/1.x"."""
     return reply.timed_out and b"HTTP/1."[: len(reply.data)] == reply.data[:7]
@@ -273,12 +198,12 @@ def _hints_tls(reply: _Reply) -> bool:
         return True
     if not data:
         return not reply.timed_out
-    response = _parse(data)
+    response = parse(data)
     return response is not None and response.status == 400 and b"https" in data.lower()
 
 
 def _redirect(
-    response: _Response, target: _Target, path: str, tls: bool
+    response: Response, target: _Target, path: str, *, tls: bool
 ) -> tuple[str, bool] | None:
     """The path and TLS flag to request next, when the response redirects to this same server."""
     location = response.headers.get("location")
@@ -305,31 +230,6 @@ def _same_host(name: str, ip: str) -> bool:
         return _loopback_ip(name) == ip
     except ValueError:
         return False
-
-
-def _title(response: _Response) -> str | None:
-    start = _TITLE_START.search(response.body)
-    end = _TITLE_END.search(response.body, start.end()) if start else None
-    if start is None or end is None:
-        return None
-    raw = response.body[start.end() : end.start()]
-    try:
-        text = raw.decode(_charset(response), errors="replace")
-    except (LookupError, UnicodeError):  # unknown, or not a text encoding ("hex", "idna")
-        text = raw.decode("utf-8", errors="replace")
-    return _clean(html.unescape(text), TITLE_LIMIT) or None
-
-
-def _charset(response: _Response) -> str:
-    found = _CHARSET.search(response.headers.get("content-type", ""))
-    meta = None if found else _META_CHARSET.search(response.body)
-    return found.group(1) if found else meta.group(1).decode("ascii") if meta else "utf-8"
-
-
-def _clean(text: str, limit: int) -> str:
-    """Printable text on one line with single spaces, cut to `limit` with an ellipsis."""
-    text = " ".join("".join(c for c in text if c.isprintable() or c.isspace()).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 @cache
