@@ -23,6 +23,8 @@ INK = 170
 """A pixel is text when its darkest channel is below this (disabled text is about 150)."""
 INSET = 4
 """Pixels of the menu's frame left out at each side."""
+ABOVE = 200
+"""How far above the menu's top a submenu may start (a submenu moved up to fit the screen)."""
 ROW_HALF = 6
 """Half the height of the band, around a row's text centre, that its highlight repaints."""
 
@@ -110,12 +112,16 @@ def settled(session: SwayHost, box: Box, timeout: float) -> Image.Image:
 
 
 def _beside(now: Image.Image, before: Image.Image, menu: Box) -> Box | None:
-    """The patch that changed left or right of the menu's columns: a submenu opened beside it."""
+    """The patch that changed left or right of the menu's columns: a submenu opened beside it.
+
+    Only from a little above the menu's top down: a submenu sits beside its row, while a
+    notification appearing at the top of the screen meanwhile is no submenu."""
+    top = max(0, menu[1] - ABOVE)
     for left, right in ((0, menu[0]), (menu[2], now.width)):
         if right - left < 40:
             continue
-        strip = (left, 0, right, now.height)
+        strip = (left, top, right, now.height)
         box = ImageChops.difference(now.crop(strip), before.crop(strip)).getbbox()
         if box and box[2] - box[0] >= 40 and box[3] - box[1] >= 40:
-            return box[0] + left, box[1], box[2] + left, box[3]
+            return box[0] + left, box[1] + top, box[2] + left, box[3] + top
     return None
