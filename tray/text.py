@@ -7,7 +7,8 @@ through `printable` first:
 - Names and paths that are not UTF-8 arrive from the OS as lone surrogates (Python's
   "surrogateescape"); GTK, D-Bus and terminals reject them, and one such label used to freeze the
   menu for good. Each becomes the visible escape `\\xNN` (or U+FFFD for other lone surrogates).
-- Control characters (escape sequences that would repaint a terminal, NUL, DEL) and the invisible
+- Control characters (escape sequences that would repaint a terminal, NUL, DEL), the
+  noncharacters U+FFFE and U+FFFF (not XML: Plasma rejects a body holding one) and the invisible
   bidirectional overrides that make text read differently than it is are dropped; line breaks and
   tabs become spaces and runs of spaces collapse, so one value is one line.
 - Lengths are capped, with an ellipsis.
@@ -81,6 +82,6 @@ def _char(char: str) -> str:
         return " "
     if char in _INVISIBLE:
         return ""
-    if unicodedata.category(char) == "Cc":
-        return ""
+    if unicodedata.category(char) == "Cc" or char in "\ufffe\uffff":
+        return ""  # controls, and the two noncharacters that are not XML (Plasma's bodies)
     return char

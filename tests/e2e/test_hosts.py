@@ -203,14 +203,6 @@ def test_a_left_click_opens_the_menu(
     tray: HostTray, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     session = tray.session
-    if session.name == "kde":
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="Plasma sends Activate on a left click and porttray's item answers it "
-                "without showing the menu (ItemIsMenu is not honoured as a menu request there)",
-                strict=False,
-            )
-        )
     if session.item is None:
         pytest.skip("on XEmbed a left click runs the default item (pystray's GTK status icon)")
     # Last, and with a server listed as in the other tests: waybar keeps the height a menu had

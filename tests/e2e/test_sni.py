@@ -188,3 +188,18 @@ def test_a_middle_click_opens_the_newest_server(tray: Tray, tmp_path: Path) -> N
             tray.desktop.tray._call(item, "SecondaryActivate", "ii", (0, 0))
             run = tray.desktop.browser.wait_for_run(f"http://127.0.0.1:{newer}", timeout=30)
             assert run.exit_code == 0
+
+
+def test_activate_fails_so_hosts_show_the_menu_and_accessible_descriptions_exist(
+    tray: Tray,
+) -> None:
+    """Plasma 5.27 opens an item's menu on a left click only when Activate fails; GNOME's
+    extension reads IconAccessibleDesc and logs an error when it is missing."""
+    item = DBusAddress("/StatusNotifierItem", tray.item.bus_name, "org.kde.StatusNotifierItem")
+    with pytest.raises(RuntimeError, match="UnknownMethod"):
+        tray.desktop.tray._call(item, "Activate", "ii", (10, 10))
+    title = tray.desktop.tray.item_property("Title", tray.item)
+    assert tray.desktop.tray.item_property("IconAccessibleDesc", tray.item) == title
+    assert tray.desktop.tray.item_property("AttentionAccessibleDesc", tray.item) == title
+    assert tray.proc.poll() is None
+    tray.wait_for_label("Quit porttray")

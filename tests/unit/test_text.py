@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import given
@@ -81,3 +82,17 @@ def test_labels_table_and_json_of_a_server_with_non_utf8_names_are_encodable() -
 
 def test_lines_keep_the_spacing_within_a_line() -> None:
     assert lines(":5173  Shop\x1b[0m  ⚠\n:8000  api") == ":5173  Shop[0m  ⚠\n:8000  api"
+
+
+@given(ANY_TEXT)
+def test_a_notification_body_in_markup_is_well_formed_xml(text: str) -> None:
+    """Plasma parses a markup body as `<html>…</html>` XML and logs "invalid XML" when it is
+    not: the noncharacters U+FFFE and U+FFFF, allowed in Python strings and in D-Bus, are not
+    XML characters."""
+    body = markup(lines(text))
+    ElementTree.fromstring(f"<html>{body.replace(chr(10), '<br/>')}</html>")
+
+
+def test_noncharacters_are_dropped() -> None:
+    assert printable("a\ufffeb\uffffc") == "abc"
+    assert lines("a\uffff\nb") == "a\nb"

@@ -1,7 +1,9 @@
 """org.kde.StatusNotifierItem over dbus-fast: the icon, its title and tooltip, and its clicks.
 
-`ItemIsMenu` is true, so hosts (KDE, XFCE, waybar, GNOME's extension) open the menu on a left
-click; `Activate` is then only called by hosts that ignore it, and does nothing. A middle click
+`ItemIsMenu` is true, so XFCE, waybar and GNOME's extension open the menu on a left click.
+Plasma 5.27 ignores `ItemIsMenu`: it calls `Activate` and opens the menu only when that call
+fails (as for libappindicator items, which have no Activate), so `Activate` answers
+UnknownMethod; GNOME's extension takes the same answer as "left click is the menu". A middle click
 (`SecondaryActivate`) runs `on_secondary` (porttray opens the newest server). The icon goes as
 `IconPixmap` in every size porttray draws, so hosts pick a native one instead of shrinking 64 px.
 """
@@ -14,6 +16,7 @@ from typing import Annotated, Any
 
 from dbus_fast import PropertyAccess
 from dbus_fast.annotations import DBusBool, DBusInt32, DBusObjectPath, DBusSignature, DBusStr
+from dbus_fast.errors import DBusError
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_property, dbus_signal
 
 logger = logging.getLogger(__name__)
@@ -21,6 +24,7 @@ logger = logging.getLogger(__name__)
 INTERFACE = "org.kde.StatusNotifierItem"
 PATH = "/StatusNotifierItem"
 MENU_PATH = "/MenuBar"
+NO_ACTIVATE = "org.freedesktop.DBus.Error.UnknownMethod"
 
 Pixmaps = Annotated[list[Any], DBusSignature("a(iiay)")]
 ToolTipSig = Annotated[list[Any], DBusSignature("(sa(iiay)ss)")]
@@ -94,6 +98,15 @@ class Item(ServiceInterface):
         return ""
 
     @dbus_property(access=PropertyAccess.READ)
+    def IconAccessibleDesc(self) -> DBusStr:
+        """What a screen reader says for the icon (GNOME's extension reads it): the title."""
+        return self._title
+
+    @dbus_property(access=PropertyAccess.READ)
+    def AttentionAccessibleDesc(self) -> DBusStr:
+        return self._title
+
+    @dbus_property(access=PropertyAccess.READ)
     def ToolTip(self) -> ToolTipSig:
         return ["", [], self._title, ""]
 
@@ -107,7 +120,8 @@ class Item(ServiceInterface):
 
     @dbus_method()
     def Activate(self, x: DBusInt32, y: DBusInt32) -> None:
-        logger.debug("Activate at %d,%d: the menu is the item's only action", x, y)
+        logger.debug("Activate at %d,%d: answered UnknownMethod so the host shows the menu", x, y)
+        raise DBusError(NO_ACTIVATE, "porttray's item has no primary action: show its menu")
 
     @dbus_method()
     def SecondaryActivate(self, x: DBusInt32, y: DBusInt32) -> None:

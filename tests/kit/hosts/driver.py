@@ -122,7 +122,11 @@ class HostTray:
         changed or closed on the way (see `HostSession.pick`), close it and try again."""
         for _ in range(attempts):
             self.open_menu()
+            traffic = self.session.traffic if self.session.item is not None else None
+            mark = traffic.mark() if traffic is not None else 0
             if self.session.pick(self.session.current_layout(), port, label):
+                if traffic is not None:
+                    traffic.wait_for_click(mark)
                 return
             self.close_menu()
         raise TimeoutError(f"the menu kept changing or closing: could not pick {label!r}")

@@ -23,6 +23,10 @@ INK = 170
 """A pixel is text when its darkest channel is below this (disabled text is about 150)."""
 INSET = 4
 """Pixels of the menu's frame left out at each side."""
+ABOVE = 200
+"""How far above the menu's top a submenu may start (a submenu moved up to fit the screen)."""
+ROW_HALF = 6
+"""Half the height of the band, around a row's text centre, that its highlight repaints."""
 
 
 def text_rows(image: Image.Image, box: Box) -> list[int]:
@@ -68,29 +72,56 @@ def hover_row(session: SwayHost, top_row: int, timeout: float = 5.0) -> Box:
 
 
 def pick_by_pointer(session: SwayHost, top_row: int, inner_row: int, timeout: float = 5.0) -> None:
-    """Hover row `top_row`, then click row `inner_row` of the submenu that opens."""
+    """Hover row `top_row`, then click row `inner_row` of the submenu that opens.
+
+    The click waits until that row itself is drawn highlighted in a submenu that had finished
+    drawing: GTK activates a row on release only if it is the menu's selected row, and a click
+    that lands while the submenu is still mapping (any change of the submenu looked like a
+    highlight) closes the menu without a choice."""
     sub = hover_row(session, top_row)
-    before = session.screenshot()
+    before = settled(session, sub, timeout)
     sub_rows = text_rows(before, sub)
     assert len(sub_rows) > inner_row, f"{len(sub_rows)} rows measured in the submenu at {sub}"
     x, y = (sub[0] + sub[2]) // 2, sub_rows[inner_row]
     session.point(x, y)  # GTK takes a click only on the row it has seen the pointer enter
+    band = (sub[0] + INSET, y - ROW_HALF, sub[2] - INSET, y + ROW_HALF)
 
     def highlighted() -> bool:
-        now = session.screenshot().crop(sub)
-        return ImageChops.difference(now, before.crop(sub)).getbbox() is not None
+        now = session.screenshot().crop(band)
+        return ImageChops.difference(now, before.crop(band)).getbbox() is not None
 
-    assert wait_for(highlighted, timeout, 0.2), "the row under the pointer was not highlighted"
+    assert wait_for(highlighted, timeout, 0.1), "the row under the pointer was not highlighted"
+    session.screenshot(session.artifact("pick"))
     session.click(x, y)
 
 
+def settled(session: SwayHost, box: Box, timeout: float) -> Image.Image:
+    """The screen once `box` looks the same twice in a row (a popup may still be drawing)."""
+    last: list[Image.Image | None] = [None]
+
+    def same() -> bool:
+        now = session.screenshot()
+        previous, last[0] = last[0], now
+        if previous is None:
+            return False
+        return ImageChops.difference(now.crop(box), previous.crop(box)).getbbox() is None
+
+    assert wait_for(same, timeout, 0.1), f"the menu at {box} kept changing"
+    assert last[0] is not None
+    return last[0]
+
+
 def _beside(now: Image.Image, before: Image.Image, menu: Box) -> Box | None:
-    """The patch that changed left or right of the menu's columns: a submenu opened beside it."""
+    """The patch that changed left or right of the menu's columns: a submenu opened beside it.
+
+    Only from a little above the menu's top down: a submenu sits beside its row, while a
+    notification appearing at the top of the screen meanwhile is no submenu."""
+    top = max(0, menu[1] - ABOVE)
     for left, right in ((0, menu[0]), (menu[2], now.width)):
         if right - left < 40:
             continue
-        strip = (left, 0, right, now.height)
+        strip = (left, top, right, now.height)
         box = ImageChops.difference(now.crop(strip), before.crop(strip)).getbbox()
         if box and box[2] - box[0] >= 40 and box[3] - box[1] >= 40:
-            return box[0] + left, box[1], box[2] + left, box[3]
+            return box[0] + left, box[1] + top, box[2] + left, box[3] + top
     return None

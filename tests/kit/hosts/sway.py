@@ -1,16 +1,18 @@
 """sway 1.7 (headless wlroots, pixman renderer, no XWayland) with waybar's tray: pure Wayland.
 
 sway refuses to run as root, so this host needs the suite's normal user. Input: a virtual pointer
-client (virtual_pointer.py) gives the seat a pointer, `swaymsg seat seat0 cursor ...` moves and
-clicks it, and wtype (a virtual keyboard) types into the menu. Screenshots come from grim. A menu
-is a GTK popup of waybar: it is seen as a changed patch of the screen next to the bar (the
-bar is at the bottom, dunst's notifications at the top left, so neither is mistaken for a menu).
+client (virtual_pointer.py) gives the seat a pointer and presses its buttons, `swaymsg seat seat0
+cursor set` moves it, and wtype (a virtual keyboard) types into the menu. Screenshots come from
+grim. A menu is a GTK popup of waybar: it is seen as a changed patch of the screen next to the
+bar (the bar is at the bottom, dunst's notifications at the top left, so neither is mistaken for
+a menu).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +39,8 @@ WAYBAR_STYLE = "* { font-family: sans-serif; } window#waybar { background: #e0e0
 DUNST_PLACE = "    origin = top-left\n    notification_limit = 1\n"
 MIN_MENU = 60
 POINTER = Path(__file__).with_name("virtual_pointer.py")
+BUTTON_CODES = {1: 0x110, 2: 0x112, 3: 0x111}
+"""X button numbers to Linux input codes: BTN_LEFT, BTN_MIDDLE, BTN_RIGHT."""
 
 
 def missing() -> list[str]:
@@ -119,7 +123,8 @@ class SwayHost(HostSession):
 
     def _start_input(self) -> None:
         with self.step("a virtual pointer joins the seat"):
-            argv = [sys.executable, str(POINTER), "{fd}"]
+            self._pointer_socket = self.tmp / "runtime" / "virtual-pointer.sock"
+            argv = [sys.executable, str(POINTER), "{fd}", str(self._pointer_socket)]
             proc, said = desktop.start_reporting(argv, self.env, self.tmp / "virtual-pointer.log")
             self.processes.append(proc)
             self.host_programs["virtual-pointer"] = proc
@@ -153,8 +158,20 @@ class SwayHost(HostSession):
         if self.closed_screen is None or not self.menu_open():
             self.closed_screen = self.screenshot()
         self.point(x, y)
-        self.swaymsg("seat", "seat0", "cursor", "press", f"button{button}")
-        self.swaymsg("seat", "seat0", "cursor", "release", f"button{button}")
+        code = str(BUTTON_CODES[button])
+        self._pointer("button", code, "1")
+        self._pointer("button", code, "0")
+
+    def _pointer(self, *command: str) -> None:
+        """A command for the virtual pointer client; returns once sway has handled it. Buttons
+        go this way because `swaymsg seat seat0 cursor press` stamps them with time 0
+        (virtual_pointer.py)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(10)
+            conn.connect(str(self._pointer_socket))
+            conn.sendall((" ".join(command) + "\n").encode())
+            answer = conn.makefile().readline().strip()
+        assert answer == "ok", f"the virtual pointer answered {answer!r} to {command}"
 
     def keys(self, *names: str) -> None:
         argv = ["wtype", "-d", "60"]

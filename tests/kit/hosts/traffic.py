@@ -88,6 +88,22 @@ class MenuTraffic:
         """The AboutToShow and AboutToShowGroup calls (a host opening a menu) after `since`."""
         return self.calls("AboutToShow", since) + self.calls("AboutToShowGroup", since)
 
+    def clicks(self, since: int = 0) -> list[tuple[Any, ...]]:
+        """The `(id, "clicked", data, timestamp)` events hosts sent after `since`, from Event
+        and EventGroup alike."""
+        singles = [c.body for c in self.calls("Event", since)]
+        grouped = [tuple(e) for c in self.calls("EventGroup", since) for e in c.body[0]]
+        return [e for e in [*singles, *grouped] if e[1] == "clicked"]
+
+    def wait_for_click(self, since: int, timeout: float = 5.0) -> tuple[Any, ...]:
+        """The first click a host sent after `since`; a menu that highlights a row but tells
+        porttray nothing fails here, naming the events it did send."""
+        if not wait_for(lambda: bool(self.clicks(since)), timeout, 0.05):
+            sent = [(c.member, c.body) for c in self.calls("Event", since)]
+            sent += [(c.member, c.body) for c in self.calls("EventGroup", since)]
+            raise AssertionError(f"the host sent porttray no 'clicked' event; it sent {sent}")
+        return self.clicks(since)[0]
+
     def fds(self) -> set[int]:
         fd = self._conn.sock.fileno()
         return {fd} if fd >= 0 else set()
