@@ -3,7 +3,7 @@ the orphan check the monitor makes every two seconds per own server, a history w
 and how soon `porttray wait` notices a server (from listen() to `wait_for` returning, and to the
 command's exit, which adds interpreter shutdown).
 
-Run: .venv/bin/python benchmarks/bench_agent.py
+Run: .venv/bin/python -m benchmarks.bench_agent
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tray.commands.agent import wait_for
 from tray.discover import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "agent.json"
+RESULTS = Path(__file__).resolve().parent / "results" / "agent.json"
 ROUNDS = 200
 
 

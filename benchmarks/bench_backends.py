@@ -18,7 +18,7 @@ started in turn and measured:
 
 `--quick` shortens the CPU windows to 15 s. Results print as a table and go to
 benchmarks/results/backends.json (backends-quick.json). Run:
-`.venv/bin/python benchmarks/bench_backends.py [--quick]`.
+`.venv/bin/python -m benchmarks.bench_backends [--quick]`.
 """
 
 from __future__ import annotations
@@ -35,11 +35,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bench_tray import many_listeners
-from soak import ROOT, ProcSample, cpu_seconds
-
-from tests.e2e.desktop import Desktop, running_desktop
-from tests.e2e.sni_host import MenuNode, SniItem
+from tests.kit.desktop import Desktop, running_desktop
+from tests.kit.load import many_listeners
+from tests.kit.sampling import ProcSample, cpu_seconds
+from tests.kit.sni_host import MenuNode, SniItem
 
 BARE = """
 import os, signal, sys, threading
@@ -64,6 +63,7 @@ def commands():
 threading.Thread(target=commands, daemon=True).start()
 icon.run()
 """
+RESULTS = Path(__file__).resolve().parent / "results" / "backends.json"
 VARIANTS = ("sni", "gtk", "bare")
 SLACK = 3
 """Other programs' listeners come and go on a shared machine: counts are met within this many."""
@@ -236,7 +236,9 @@ def main() -> int:
     text = render(results)
     print(text)
     path = (
-        ROOT / "benchmarks" / "results" / ("backends-quick.json" if args.quick else "backends.json")
+        Path(__file__).resolve().parent
+        / "results"
+        / ("backends-quick.json" if args.quick else "backends.json")
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"quick": args.quick, "results": results}, indent=2) + "\n")

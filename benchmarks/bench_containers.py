@@ -11,7 +11,7 @@ The target is a steady-state ratio "20 containers" / "no engine" within 1.5. It 
 poll cost before any container ran (the environment's own share: 20 more docker-proxy listeners)
 and the cost of one refresh (`GET /containers/json`, which runs off the poll's thread).
 
-Run as root: `.venv/bin/python benchmarks/bench_containers.py [--quick]`; results are printed and
+Run as root: `.venv/bin/python -m benchmarks.bench_containers [--quick]`; results are printed and
 written to benchmarks/results/containers.json.
 """
 
@@ -26,17 +26,12 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench_discovery import Stats, interleave
-
+from tests.kit.docker import Dockerd, free_port, short_dir
+from tests.kit.timing import Stats, interleave
 from tray.containers import Containers
 from tray.containers.sockets import Located
 from tray.discover import Engine, open_engine
 from tray.model import Server
-
-sys.path.insert(
-    0, str(Path(__file__).resolve().parents[1])
-)  # for tests.helpers, when run as a script
-from tests.helpers.docker import Dockerd, free_port, short_dir
 
 RESULTS = Path(__file__).resolve().parent / "results" / "containers.json"
 CONTAINERS = 20

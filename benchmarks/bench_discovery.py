@@ -12,36 +12,32 @@ listeners spread over them), then measures:
 3. the delay from listen() in a new process to the `opened` event `porttray watch --json` prints.
 
 Results are printed as a table and written to benchmarks/results/discovery.json.
-Run: `.venv/bin/python benchmarks/bench_discovery.py [--quick]`.
+Run: `.venv/bin/python -m benchmarks.bench_discovery [--quick]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import datetime as dt
-import fcntl
 import json
-import math
 import os
-import platform
 import random
-import select
 import signal
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
-from load import Load, idle_processes, listening_process, open_fd_count, process_count
 
-import tray
+from tests.kit.load import Load, idle_processes, listening_process
+from tests.kit.machine import machine_facts, plain
+from tests.kit.sampling import Idle, Memory, ProcSample, cpu_ns, cpu_ticks, kib_fields, memory
+from tests.kit.timing import HEAD, Stats, fmt_load, interleave, stats_row
+from tests.kit.watch import Lines, wait_until_watching, watch_process
 from tray.diff import diff, visible
 from tray.discover import Engine, open_engine
 from tray.discover.linux import LinuxOwners
@@ -91,31 +87,6 @@ class Config:
 
 
 @dataclass(frozen=True, slots=True)
-class Stats:
-    """A distribution of durations, in milliseconds."""
-
-    n: int
-    """How many samples."""
-    min: float
-    """The smallest."""
-    median: float
-    """The median."""
-    p95: float
-    """The 95th percentile."""
-    max: float
-    """The largest."""
-
-    @staticmethod
-    def of(seconds: list[float]) -> Stats:
-        """Summarise samples given in seconds."""
-        ms = sorted(s * 1000 for s in seconds)
-        if not ms:
-            return Stats(0, float("nan"), float("nan"), float("nan"), float("nan"))
-        p95 = statistics.quantiles(ms, n=20, method="inclusive")[18] if len(ms) > 1 else ms[0]
-        return Stats(len(ms), ms[0], statistics.median(ms), p95, ms[-1])
-
-
-@dataclass(frozen=True, slots=True)
 class Cold:
     """First scans of fresh engines."""
 
@@ -137,36 +108,6 @@ class Incremental:
     """The scan right after it has gone."""
     full_proc_scans: int
     """Searches that read every process, over all runs (0 is the goal)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Memory:
-    """A process's memory, in MiB."""
-
-    rss_mib: float
-    """VmRSS."""
-    pss_mib: float
-    """Pss from smaps_rollup."""
-    pss_anon_mib: float
-    """Pss_Anon from smaps_rollup: what the process alone costs in heap and stacks."""
-
-
-@dataclass(frozen=True, slots=True)
-class Idle:
-    """An idle `porttray watch` over a window."""
-
-    seconds: float
-    """The window's length."""
-    cpu_ticks: int
-    """utime + stime spent in the window, in clock ticks."""
-    cpu_percent: float
-    """Share of one core, from the ticks."""
-    cpu_percent_schedstat: float
-    """Share of one core, from /proc/<pid>/schedstat (nanoseconds)."""
-    events_meanwhile: int
-    """Events printed during the window (other servers coming and going; 0 expected)."""
-    memory: Memory
-    """Memory at the end of the window."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,22 +253,6 @@ def check_psutil(expected: dict[int, int]) -> None:
         raise RuntimeError(f"psutil misses listeners on ports {missing}")
 
 
-def interleave(ways: dict[str, Callable[[], object]], rounds: int) -> dict[str, Stats]:
-    """Time every way once per round, in a new random order each round, after a warm-up."""
-    for way in ways.values():
-        for _ in range(3):
-            way()
-    samples: dict[str, list[float]] = {name: [] for name in ways}
-    order = list(ways)
-    for _ in range(rounds):
-        random.shuffle(order)
-        for name in order:
-            start = time.perf_counter()
-            ways[name]()
-            samples[name].append(time.perf_counter() - start)
-    return {name: Stats.of(values) for name, values in samples.items()}
-
-
 def live_inodes() -> set[int]:
     """The inodes of every listening socket now."""
     source = NetlinkSource()
@@ -385,143 +310,6 @@ def measure_incremental(load: Load, runs: int) -> Incremental:
         engine.close()
 
 
-# ---------------------------------------------------------------- porttray watch
-
-
-class Lines:
-    """Lines from a child's stdout, read without blocking past a deadline."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._buffer = b""
-        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
-        fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
-
-    def next(self, deadline: float) -> str | None:
-        """The next whole line, or None once the monotonic deadline passes or output ends."""
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._fd], [], [], left)[0]:
-                return None
-            try:
-                chunk = os.read(self._fd, 65536)
-            except BlockingIOError:
-                continue
-            if not chunk:
-                return None
-            self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line.decode()
-
-    def drain(self) -> list[str]:
-        """Every line available now."""
-        lines: list[str] = []
-        while (line := self.next(time.monotonic())) is not None:
-            lines.append(line)
-        return lines
-
-    def wait_for(self, kind: str, port: int, timeout: float) -> tuple[dict[str, object], float]:
-        """The first `kind` event for `port` and the time.time() it was read; TimeoutError."""
-        deadline = time.monotonic() + timeout
-        while (line := self.next(deadline)) is not None:
-            event = json.loads(line)
-            server = event.get("server") or {}
-            if event.get("event") == kind and server.get("port") == port:
-                return event, time.time()
-        raise TimeoutError(f"no {kind} event for port {port} within {timeout} s")
-
-
-@contextlib.contextmanager
-def watch_process(interval: float | None) -> Iterator[tuple[subprocess.Popen[bytes], Lines]]:
-    """`porttray watch --json` in its own session; stopped with SIGTERM (then SIGKILL) on exit."""
-    command = [str(PORTTRAY), "watch", "--json"]
-    if interval is not None:
-        command += ["--interval", str(interval)]
-    with tempfile.TemporaryFile() as stderr:
-        proc = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            start_new_session=True,
-            preexec_fn=die_with_parent,  # noqa: PLW1509 (the benchmark runs no threads)
-        )
-        try:
-            assert proc.stdout is not None
-            yield proc, Lines(proc.stdout.fileno())
-        finally:
-            stop(proc)
-            stderr.seek(0)
-            if errors := stderr.read().decode(errors="replace").strip():
-                print(f"porttray watch wrote on stderr:\n{errors}", file=sys.stderr)
-
-
-def die_with_parent() -> None:
-    """In a child before exec: receive SIGTERM when the benchmark dies, however it dies."""
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Ask the process to end, then insist; always reap it."""
-    with contextlib.suppress(ProcessLookupError):
-        proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
-
-
-def wait_until_watching(lines: Lines, timeout: float = 30.0) -> None:
-    """Return once watch's poll loop runs: a new listener has been reported opened and closed.
-
-    A listener that appears before watch's first scan is part of its baseline and never
-    reported, so listeners are tried one after another until one is.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with listening_process() as child:
-            try:
-                lines.wait_for("opened", child.port, timeout=2)
-            except TimeoutError:
-                continue
-        lines.wait_for("closed", child.port, timeout=5)
-        return
-    raise TimeoutError(f"porttray watch reported nothing within {timeout} s")
-
-
-def cpu_ticks(pid: int) -> int:
-    """utime + stime of a process, in clock ticks."""
-    text = Path(f"/proc/{pid}/stat").read_bytes()
-    fields = text[text.rfind(b")") + 2 :].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def cpu_ns(pid: int) -> int:
-    """Time a process has spent on a CPU, in nanoseconds (schedstat: finer than ticks)."""
-    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
-
-
-def kib_fields(path: str, names: tuple[str, ...]) -> dict[str, float]:
-    """`Name:  1234 kB` lines of a /proc file, in MiB."""
-    found: dict[str, float] = {}
-    for line in Path(path).read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in names:
-            found[key] = int(rest.split()[0]) / 1024
-    return found
-
-
-def memory(pid: int) -> Memory:
-    """VmRSS, and Pss and Pss_Anon from smaps_rollup."""
-    rss = kib_fields(f"/proc/{pid}/status", ("VmRSS",))
-    pss = kib_fields(f"/proc/{pid}/smaps_rollup", ("Pss", "Pss_Anon"))
-    return Memory(rss["VmRSS"], pss["Pss"], pss["Pss_Anon"])
-
-
 def measure_idle(proc: subprocess.Popen[bytes], lines: Lines, seconds: float) -> Idle:
     """CPU share of one core used by an idle `porttray watch` over `seconds`."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -535,7 +323,7 @@ def measure_idle(proc: subprocess.Popen[bytes], lines: Lines, seconds: float) ->
         cpu_percent=100 * ticks / tick / elapsed,
         cpu_percent_schedstat=100 * ns / 1e9 / elapsed,
         events_meanwhile=len(lines.drain()),
-        memory=memory(proc.pid),
+        memory=ProcSample.of(proc.pid),
     )
 
 
@@ -573,40 +361,6 @@ def measure_watch(config: Config) -> Watch:
 # ---------------------------------------------------------------- facts and output
 
 
-def machine_facts(load: Load) -> dict[str, object]:
-    """What the numbers were measured on."""
-    pss = 0.0
-    for pid in load.pids:
-        with contextlib.suppress(OSError, KeyError):
-            pss += kib_fields(f"/proc/{pid}/smaps_rollup", ("Pss",))["Pss"]
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu_model(),
-        "mem_total_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "psutil": psutil.__version__,
-        "porttray": tray.__version__,
-        "processes": process_count(),
-        "open_fds": open_fd_count(),
-        "tcp_listeners": len(live_inodes()),
-        "load_processes": len(load.pids),
-        "load_listeners": len(load.ports),
-        "load_pss_mib": round(pss, 1),
-        "loadavg_at_start": os.getloadavg(),
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-
-
-def cpu_model() -> str | None:
-    """The CPU's model name."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    return None
-
-
 POLL_LABELS = {
     "netlink floor": "netlink LISTEN dump (floor)",
     "engine netlink": "engine.scan() netlink, warm",
@@ -614,12 +368,6 @@ POLL_LABELS = {
     "psutil": 'psutil.net_connections("tcp")',
     "watch step": "watch poll step (scan+visible+diff)",
 }
-HEAD = f"  {'':<40}{'median':>9}{'p95':>9}{'min':>9}{'max':>9}{'n':>6}"
-
-
-def stats_row(label: str, s: Stats) -> str:
-    """One table row of a distribution."""
-    return f"  {label:<40}{s.median:>9.3f}{s.p95:>9.3f}{s.min:>9.3f}{s.max:>9.3f}{s.n:>6}"
 
 
 def target_row(label: str, value: str, name: str, met: dict[str, bool]) -> str:
@@ -637,11 +385,6 @@ def render_header(result: Result) -> list[str]:
         f"load average (1, 5, 15 min) at start {fmt_load(f['loadavg_at_start'])}, "
         f"at end {fmt_load(result.loadavg_at_end)}",
     ]
-
-
-def fmt_load(value: object) -> str:
-    """A load-average triple, briefly."""
-    return " ".join(f"{v:.2f}" for v in value) if isinstance(value, tuple) else str(value)
 
 
 def render_scans(result: Result) -> list[str]:
@@ -700,21 +443,24 @@ def render(result: Result) -> str:
     return "\n".join(render_header(result) + render_scans(result) + render_targets(result))
 
 
-def plain(value: object) -> object:
-    """JSON-ready: floats rounded to 4 places, NaN as null."""
-    if isinstance(value, float):
-        return None if math.isnan(value) else round(value, 4)
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
+def load_facts(load: Load) -> dict[str, object]:
+    """The machine, its listeners and the load built on it."""
+    pss = 0.0
+    for pid in load.pids:
+        with contextlib.suppress(OSError, KeyError):
+            pss += kib_fields(f"/proc/{pid}/smaps_rollup", ("Pss",))["Pss"]
+    return machine_facts(
+        tcp_listeners=len(live_inodes()),
+        load_processes=len(load.pids),
+        load_listeners=len(load.ports),
+        load_pss_mib=round(pss, 1),
+    )
 
 
 def run(config: Config, mode: str) -> Result:
     """Build the load, measure everything, tear the load down."""
     with idle_processes(config.processes, config.fds_each, config.listeners) as load:
-        facts = machine_facts(load)
+        facts = load_facts(load)
         polls = measure_polls(load, config.rounds)
         return Result(
             mode=mode,

@@ -15,21 +15,18 @@ host, dunst) and the real tray (`python -m tray -v`, default interval) on it, th
    `to_pystray` adapter under pystray's dummy backend.
 
 Results are printed as a table and written to benchmarks/results/tray.json (tray-quick.json with
---quick). Run: `.venv/bin/python benchmarks/bench_tray.py [--quick]`.
+--quick). Run: `.venv/bin/python -m benchmarks.bench_tray [--quick]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import getpass
 import json
 import os
 import random
-import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,25 +36,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_discovery import (
-    HEAD,
-    Stats,
-    cpu_model,
-    cpu_ticks,
-    fmt_load,
-    plain,
-    stats_row,
-)
-from load import Armed, armed_listeners, idle_processes, open_fd_count, process_count
-from soak import ROOT, ProcSample, TrayProcess, running_tray, thread_cpu_ns
-
-from tests.e2e.desktop import Desktop, running_desktop
+from tests.kit.desktop import Desktop, running_desktop
+from tests.kit.load import Armed, armed_listeners, idle_processes, many_listeners
+from tests.kit.machine import machine_facts, plain
+from tests.kit.sampling import Idle, ProcSample, cpu_ticks, thread_cpu_ns
+from tests.kit.timing import HEAD, Stats, fmt_load, stats_row
+from tests.kit.tray_process import TrayProcess, running_tray
 from tray import menu
 from tray.discover import open_engine
 from tray.probing import RETRY_AFTER
 from tray.state import AppState, apply_events
 
-RESULTS = ROOT / "benchmarks" / "results" / "tray.json"
+RESULTS = Path(__file__).resolve().parent / "results" / "tray.json"
 INTERVAL = 0.5
 TARGET_IDLE_CPU_PERCENT = 0.3
 TARGET_PSS_ANON_MIB = 45.0
@@ -96,20 +86,6 @@ class Config:
         if quick:
             return Config(300, 20, 50, 15.0, 10, 10)
         return Config(300, 20, 50, 60.0, 40, 30)
-
-
-@dataclass(frozen=True, slots=True)
-class Idle:
-    """One process over the idle window."""
-
-    seconds: float
-    cpu_ticks: int
-    cpu_percent: float
-    """Share of one core, from utime+stime ticks."""
-    cpu_percent_schedstat: float
-    """Share of one core, from the live threads' schedstat nanoseconds."""
-    memory: ProcSample
-    """At the end of the window."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,26 +245,6 @@ def measure_latency(tray: TrayProcess, armed: Armed, trials: int) -> Latency:
 # ---------------------------------------------------------------- the menu with many servers
 
 
-@contextlib.contextmanager
-def many_listeners(n: int) -> Iterator[list[socket.socket]]:
-    """n sockets listening on 127.0.0.1 in this process (the fd limit raised as needed)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = n + 512
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
-    socks: list[socket.socket] = []
-    try:
-        for _ in range(n):
-            sock = socket.socket()
-            socks.append(sock)
-            sock.bind(("127.0.0.1", 0))
-            sock.listen(4)
-        yield socks
-    finally:
-        for sock in socks:
-            sock.close()
-
-
 def dummy_pystray() -> Any:
     """pystray with its dummy backend (nothing is shown)."""
     os.environ["PYSTRAY_BACKEND"] = "dummy"
@@ -328,21 +284,6 @@ def measure_rebuild(rounds: int) -> Rebuild:
 # ---------------------------------------------------------------- the run and its output
 
 
-def machine_facts(load_pids: int, load_listeners: int) -> dict[str, object]:
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu_model(),
-        "kernel": os.uname().release,
-        "python": sys.version.split()[0],
-        "processes": process_count(),
-        "open_fds": open_fd_count(),
-        "load_processes": load_pids,
-        "load_listeners": load_listeners,
-        "loadavg_at_start": os.getloadavg(),
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-
-
 def run(config: Config, mode: str) -> Result:
     """Build the load, start the desktop and the tray, measure, tear everything down."""
     with (
@@ -350,7 +291,7 @@ def run(config: Config, mode: str) -> Result:
         armed_listeners(config.trials) as armed,
         tempfile.TemporaryDirectory(prefix="porttray-bench-") as tmp,
     ):
-        facts = machine_facts(len(load.pids), len(load.ports))
+        facts = machine_facts(load_processes=len(load.pids), load_listeners=len(load.ports))
         with running_desktop(Path(tmp)) as desktop:
             with running_tray(desktop, Path(tmp) / "tray.log") as tray:
                 # Silent listeners are probed, then probed again on RETRY_AFTER's schedule;

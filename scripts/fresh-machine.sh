@@ -111,7 +111,7 @@ offline() {
 
 START_CHECK='import os, pathlib, subprocess, sys, tempfile
 sys.path.insert(0, os.getcwd())
-from tests.e2e.desktop import running_desktop
+from tests.kit.desktop import running_desktop
 with tempfile.TemporaryDirectory() as tmp, running_desktop(pathlib.Path(tmp)) as desktop:
     tray = subprocess.Popen(["bash", "scripts/start.sh"], env=desktop.env)
     try:

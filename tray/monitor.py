@@ -289,6 +289,8 @@ class Monitor:
             self._start_probes()
 
     def _start_probes(self) -> None:
+        if self._stopped:  # a stop that outwaited a slow poll has shut the pool down already
+            return
         for server in self._plan.take(self.state.find):
             future = self._probes.submit(self._identify_safely, server)
             future.add_done_callback(functools.partial(self._probed, server.key))

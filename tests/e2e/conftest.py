@@ -1,6 +1,6 @@
 """End-to-end fixtures: one private desktop for the package, and a leak guard that knows about it.
 
-A test that takes `desktop` gets a `tests.e2e.desktop.Desktop`: it passes `desktop.env` to the
+A test that takes `desktop` gets a `tests.kit.desktop.Desktop`: it passes `desktop.env` to the
 programs it starts and looks at `desktop.tray`, `desktop.notifications`, `desktop.browser` and
 `desktop.clipboard_text()`.
 """
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.desktop import Desktop, no_leaks_except_desktop, running_desktop, tools_missing
+from tests.kit.desktop import Desktop, no_leaks_except_desktop, running_desktop, tools_missing
 
 
 @pytest.fixture(scope="package")

@@ -13,9 +13,9 @@ import psutil
 import pytest
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import Desktop
-from tests.e2e.tray_driver import Tray, running_tray
 from tests.helpers.servers import http_server
+from tests.kit.desktop import Desktop
+from tests.kit.tray_driver import Tray, mentions, running_tray
 
 pytestmark = pytest.mark.e2e
 
@@ -120,9 +120,7 @@ def test_pause_silences_new_server_notifications(tray: Tray, tmp_path: Path) -> 
     mark = notes.count()
     with http_server(tmp_path) as (_, port):
         tray.wait_for_label(f":{port} ")
-        assert not wait_for(
-            lambda: any(str(port) in n.summary for n in notes.notifications()[mark:]), 3
-        )
+        assert not wait_for(lambda: any(mentions(n, port) for n in notes.notifications()[mark:]), 3)
     tray.click("Pause notifications")
     tray.desktop.tray.wait_for(lambda root: not tray.toggled("Pause notifications"), 5, tray.item)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.desktop import Desktop
-from tests.e2e.tray_driver import Tray, running_tray
 from tests.helpers.servers import http_server
+from tests.kit.desktop import Desktop
+from tests.kit.tray_driver import Tray, running_tray
 
 pytestmark = pytest.mark.e2e
 

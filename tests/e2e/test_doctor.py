@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.e2e.desktop import Desktop
+from tests.kit.desktop import Desktop
 
 pytestmark = pytest.mark.e2e
 

@@ -14,9 +14,9 @@ import psutil
 import pytest
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import Desktop
-from tests.e2e.tray_driver import end, mentions, running_tray, start
 from tests.helpers.servers import http_server, listener
+from tests.kit.desktop import Desktop
+from tests.kit.tray_driver import end, mentions, running_tray, start
 
 pytestmark = pytest.mark.e2e
 

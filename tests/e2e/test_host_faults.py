@@ -10,10 +10,10 @@ import psutil
 import pytest
 
 from tests.conftest import wait_for
-from tests.e2e.hosts import sway, xfce
-from tests.e2e.hosts.driver import HostTray, settled_tray_area
-from tests.e2e.hosts.session import WATCHER, HostProgram, HostSession, HostStepFailed
-from tests.e2e.hosts.x11 import X11Session
+from tests.kit.hosts import sway, xfce
+from tests.kit.hosts.driver import HostTray, settled_tray_area
+from tests.kit.hosts.session import WATCHER, HostProgram, HostSession, HostStepFailed
+from tests.kit.hosts.x11 import X11Session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.hosts]
 

@@ -1,6 +1,6 @@
 """porttray on real desktop hosts: XFCE's panel, tint2, sway + waybar, GNOME Shell, KDE Plasma.
 
-Each host runs headless in a session of its own (tests/e2e/hosts). On each, as a person would:
+Each host runs headless in a session of its own (tests/kit/hosts). On each, as a person would:
 the icon appears (screenshots kept in the artifacts directory), a real click opens the host's
 menu, the entries and submenus are porttray's, Open reaches the browser, Copy puts the address on
 that session's clipboard, a server started while the menu is open appears without the menu
@@ -19,11 +19,11 @@ import pytest
 from PIL import Image, ImageChops
 
 from tests.conftest import wait_for
-from tests.e2e.hosts import ALL_HOSTS_ENV, HOSTS, HostSpec, all_hosts
-from tests.e2e.hosts.driver import HostTray, settled_tray_area
-from tests.e2e.hosts.servers import DEFAULT_TITLE, serve
-from tests.e2e.hosts.session import HostSession
-from tests.e2e.sni_host import MenuNode
+from tests.kit.hosts import ALL_HOSTS_ENV, HOSTS, HostSpec, all_hosts
+from tests.kit.hosts.driver import HostTray, settled_tray_area
+from tests.kit.hosts.servers import DEFAULT_TITLE, serve
+from tests.kit.hosts.session import HostSession
+from tests.kit.sni_host import MenuNode
 
 pytestmark = [pytest.mark.e2e, pytest.mark.hosts]
 

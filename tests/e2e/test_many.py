@@ -7,7 +7,6 @@ loop, well within the notification policy's one-second batching window.
 
 from __future__ import annotations
 
-import getpass
 import re
 import subprocess
 import sys
@@ -15,12 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from soak import TrayProcess, running_tray
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import Desktop, SeenNotification
-from tests.e2e.sni_host import MenuNode
-from tray import config, rules
+from tests.kit.desktop import Desktop, SeenNotification
+from tests.kit.sni_host import MenuNode
+from tests.kit.tray_process import TrayProcess, running_tray
+from tray import config, rules, users
 from tray.discover import open_engine
 
 pytestmark = pytest.mark.e2e
@@ -109,13 +108,13 @@ def about(note: SeenNotification, ports: set[int]) -> bool:
 def others(desktop: Desktop, ours: set[int]) -> set[int]:
     """The ports of servers the tray shows now besides `ours` (other programs on this machine)."""
     settings = config.load(Path(desktop.env["XDG_CONFIG_HOME"]) / "porttray" / "config.toml")
-    user = getpass.getuser()
+    user, uid = users.real_user(), users.real_uid()
     engine = open_engine(None)
     try:
         servers = engine.scan().servers
     finally:
         engine.close()
-    shown = [s for s in servers if s.loopback and not rules.hidden(settings, s, user)]
+    shown = [s for s in servers if rules.shown(settings, s, user, uid)]  # as the tray decides
     return {s.port for s in shown if s.port not in ours}
 
 

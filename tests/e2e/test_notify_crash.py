@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import BUS_CONFIG, Desktop, StackProcess, _start_reporting
-from tests.e2e.sni_host import StatusNotifierHost
-from tests.e2e.tray_driver import end, start
+from tests.kit.desktop import BUS_CONFIG, Desktop, StackProcess, _start_reporting
+from tests.kit.sni_host import StatusNotifierHost
+from tests.kit.tray_driver import end, start
 
 pytestmark = pytest.mark.e2e
 

@@ -19,10 +19,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import Desktop, clipboard_text
 from tests.helpers.servers import http_server
+from tests.kit.desktop import Desktop, clipboard_text
 from tray.clipboard import NO_DISPLAY, NO_X
 from tray.notify import Capability, Notifier
+
+pytestmark = pytest.mark.e2e
 
 
 def bare_env(**extra: str) -> dict[str, str]:

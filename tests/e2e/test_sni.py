@@ -10,11 +10,11 @@ import pytest
 from jeepney import DBusAddress
 
 from tests.conftest import wait_for
-from tests.e2e.bus_monitor import BusMonitor, monitoring
-from tests.e2e.desktop import Desktop
-from tests.e2e.sni_host import DBUSMENU, MenuNode
-from tests.e2e.tray_driver import Tray, running_tray
 from tests.helpers.servers import http_server
+from tests.kit.bus_monitor import BusMonitor, monitoring
+from tests.kit.desktop import Desktop
+from tests.kit.sni_host import DBUSMENU, MenuNode
+from tests.kit.tray_driver import Tray, running_tray
 
 pytestmark = pytest.mark.e2e
 

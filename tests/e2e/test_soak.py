@@ -4,7 +4,8 @@ Worker processes open listeners on 127.0.0.1 at ~10 a second, most held 0.75-1.5
 0.5 s poll interval), some only 50 ms. `porttray watch --json` runs alongside as the oracle for the
 engine; the tray process must end where it was after warm-up: the same fds (±2 for GTK and D-Bus
 opening things at first use), the same threads (GLib's idle pool workers aside), RSS within 5 MiB,
-no traceback, and far fewer notifications than listeners. The soak itself is benchmarks/soak.py.
+no traceback, and far fewer notifications than listeners. The soak itself is tests/kit/soak.py,
+run at length by benchmarks/soak.py.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from soak import SoakConfig, render, soak
 
-from tests.e2e.desktop import Desktop
+from tests.kit.desktop import Desktop
+from tests.kit.soak import SoakConfig, soak
+from tests.kit.soak_report import render
 
 pytestmark = pytest.mark.e2e
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import NO_CHROMIUM, Desktop, chromium_available, clipboard_text
-from tests.e2e.sni_host import MenuNode, RawLayout, parse_layout
 from tests.helpers.servers import http_server
+from tests.kit.desktop import NO_CHROMIUM, Desktop, chromium_available, clipboard_text
+from tests.kit.sni_host import MenuNode, RawLayout, parse_layout
 
 pytestmark = pytest.mark.e2e
 

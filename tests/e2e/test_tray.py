@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import Desktop
-from tests.e2e.tray_driver import Tray, end, mentions, open_target, running_tray, start
 from tests.helpers.servers import http_server
+from tests.kit.desktop import Desktop
+from tests.kit.tray_driver import Tray, end, mentions, open_target, running_tray, start
 
 pytestmark = pytest.mark.e2e
 
@@ -102,7 +102,8 @@ def test_second_instance_says_so_and_exits_0(tray: Tray) -> None:
     code, log = end(second)
     assert code == 0
     assert "already running" in log
-    assert [i for i in tray.desktop.tray.items if i.bus_name] == tray.desktop.tray.items
+    host = tray.desktop.tray
+    assert wait_for(lambda: [i.bus_name for i in host.items] == [tray.item.bus_name])
 
 
 def test_a_non_utf8_name_and_a_hostile_title_show_as_text_and_the_menu_keeps_working(

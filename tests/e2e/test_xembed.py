@@ -15,9 +15,9 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from tests.conftest import wait_for
-from tests.e2e.desktop import Desktop
 from tests.helpers.artifacts import artifacts_dir
 from tests.helpers.servers import http_server
+from tests.kit.desktop import Desktop
 
 pytestmark = pytest.mark.e2e
 
@@ -103,7 +103,7 @@ def test_icon_docks_in_trayer_and_a_click_opens_the_menu(
     desktop: Desktop, trayer: None, tmp_path: Path
 ) -> None:
     (tmp_path / "index.html").write_text("<title>Docked demo</title>")
-    with http_server(tmp_path) as (_, port):
+    with http_server(tmp_path):
         proc = subprocess.Popen(
             [sys.executable, "-m", "tray"],
             env={**desktop.env, "PORTTRAY_TRAY_WAIT": "1"},  # no watcher will come: don't wait
@@ -139,4 +139,4 @@ def test_icon_docks_in_trayer_and_a_click_opens_the_menu(
             out, _ = proc.communicate(timeout=5)
             print(out)
     assert proc.returncode == 0
-    assert f":{port}" not in out  # nothing went wrong enough to be logged about the server
+    assert "Traceback" not in out, out  # neither docking nor the click raised

@@ -82,11 +82,11 @@ def test_a_broken_settings_file_does_not_stop_list(xdg: dict[str, str]) -> None:
 
 def test_autostart_on_status_off(xdg: dict[str, str]) -> None:
     entry = Path(xdg["XDG_CONFIG_HOME"]) / "autostart" / "porttray.desktop"
-    assert "off" in run(xdg, "autostart", "status").stdout
+    assert run(xdg, "autostart", "status").stdout.startswith("start at login: off (")
     done = run(xdg, "autostart", "on")
     assert done.returncode == 0
     assert "start at login: on" in done.stdout
     assert "Exec=" in entry.read_text()
-    assert "on" in run(xdg, "autostart", "status").stdout
-    assert "off" in run(xdg, "autostart", "off").stdout
+    assert run(xdg, "autostart", "status").stdout.startswith("start at login: on (")
+    assert run(xdg, "autostart", "off").stdout.startswith("start at login: off (")
     assert not entry.exists()

@@ -23,7 +23,7 @@ from typing import IO, Any
 import pytest
 
 from tests.conftest import wait_for
-from tests.helpers.docker import Dockerd, free_port, require_docker, short_dir
+from tests.kit.docker import Dockerd, free_port, require_docker, short_dir
 from tray.containers import Containers
 from tray.containers.sockets import Located
 from tray.discover import open_engine

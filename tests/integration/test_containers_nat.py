@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for
-from tests.helpers.docker import Dockerd, free_port, require_docker, short_dir
+from tests.kit.docker import Dockerd, free_port, require_docker, short_dir
 from tray import menu
 from tray.config import DEFAULT
 from tray.containers import Containers

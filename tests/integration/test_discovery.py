@@ -144,9 +144,10 @@ class KillAfterListing:
 
     method = "netlink"
 
-    def __init__(self, victim: psutil.Popen | None = None) -> None:
+    def __init__(self) -> None:
         self.source = NetlinkSource()
         self.victim: int | None = None
+        """The pid to end after the next dump; set once the child listens."""
 
     def listeners(self) -> list[Listener]:
         found = self.source.listeners()

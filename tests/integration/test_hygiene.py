@@ -20,7 +20,6 @@ from tray.discover import Engine, open_engine
 from tray.discover.linux import LinuxOwners
 from tray.discover.netlink import NetlinkSource
 from tray.discover.procnet import ProcNetSource
-from tray.identify import kind_of
 from tray.identify.probe import probe
 from tray.owners import CMDLINE_LIMIT
 
@@ -82,7 +81,6 @@ def test_a_100k_command_line_is_cut_before_anything_reads_it(
     kept = server.process.cmdline
     assert sum(len(a) for a in kept) <= CMDLINE_LIMIT + len(kept) + 1
     assert kept[-1].endswith("…")
-    assert kind_of(server.process.name, kept) is None  # the matcher sees only the cut line
     listed = subprocess.run(
         [sys.executable, "-m", "tray", "list", "--json"],
         capture_output=True,

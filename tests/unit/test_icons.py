@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from tests.helpers.artifacts import artifacts_dir
 from tray.icons import ASSET_SIZES, badge_text, render, write_assets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,20 +191,3 @@ def test_write_assets_writes_every_size(tmp_path: Path) -> None:
     assert [p.name for p in written] == ["porttray-16.png", "porttray-22.png"]
     with Image.open(written[1]) as image:
         assert image.tobytes() == render(0, size=22).tobytes()
-
-
-def test_contact_sheet() -> None:
-    """Writes test-artifacts/icons.png (4x, unsmoothed) for a person to look at."""
-    sizes, counts = (16, 22, 24, 32), (0, 3, 12, 150)
-    looks: list[dict[str, bool]] = [{}, {"exposed": True}, {"paused": True}]
-    panels: tuple[RGB, ...] = ((0, 0, 0), (48, 48, 48), (235, 235, 235), WHITE)
-    cell, zoom = 40, 4
-    sheet = Image.new("RGB", (cell * len(counts) * len(looks), cell * len(sizes) * len(panels)))
-    for row, (panel, size) in enumerate((p, s) for p in panels for s in sizes):
-        for col, (look, count) in enumerate((lk, n) for lk in looks for n in counts):
-            tile = Image.new("RGBA", (cell, cell), (*panel, 255))
-            tile.alpha_composite(render(count, size=size, **look), ((cell - size) // 2,) * 2)
-            sheet.paste(tile.convert("RGB"), (col * cell, row * cell))
-    out = artifacts_dir() / "icons.png"
-    sheet.resize((sheet.width * zoom, sheet.height * zoom), Image.Resampling.NEAREST).save(out)
-    assert out.stat().st_size > 0

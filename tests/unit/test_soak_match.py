@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from soak_match import Seen, attribute
+from tests.kit.soak_match import Seen, attribute
 
 
 @dataclass

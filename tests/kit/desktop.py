@@ -34,8 +34,8 @@ from jeepney.io.blocking import DBusConnection, open_dbus_connection
 from jeepney.low_level import Message
 from jeepney.wrappers import unwrap_msg
 
-from tests.conftest import wait_for
-from tests.e2e.sni_host import StatusNotifierHost
+from tests.kit.sni_host import StatusNotifierHost
+from tests.kit.wait import wait_for
 
 STACK_THREAD_PREFIX = "desktop-stack"
 """Threads of a running desktop are named with this prefix."""

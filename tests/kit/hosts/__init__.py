@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.hosts import gnome, kde, sway, tint2, xfce
-from tests.e2e.hosts.session import HostSession
+from tests.kit.hosts import gnome, kde, sway, tint2, xfce
+from tests.kit.hosts.session import HostSession
 
 ALL_HOSTS_ENV = "PORTTRAY_ALL_HOSTS"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import glob
 import shutil
 
-from tests.conftest import wait_for
-from tests.e2e.hosts.session import WATCHER
-from tests.e2e.hosts.x11 import X11Session
+from tests.kit.hosts.session import WATCHER
+from tests.kit.hosts.x11 import X11Session
+from tests.kit.wait import wait_for
 
 PANEL_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <channel name="xfce4-panel" version="1.0">

@@ -24,19 +24,19 @@ from jeepney import DBusAddress, new_method_call
 from jeepney.io.blocking import open_dbus_connection
 from jeepney.wrappers import unwrap_msg
 
-from tests.conftest import wait_for
-from tests.e2e import desktop
-from tests.e2e.desktop import (
+from tests.kit import desktop
+from tests.kit.desktop import (
     BUS_CONFIG,
     BrowserStandIn,
     NotificationServer,
     StackProcess,
     make_browser,
 )
-from tests.e2e.hosts.screen import HostScreen
-from tests.e2e.hosts.servers import SETTINGS, xembed_layout
-from tests.e2e.hosts.traffic import MenuTraffic
-from tests.e2e.sni_host import MenuNode, SniItem, StatusNotifierHost
+from tests.kit.hosts.screen import HostScreen
+from tests.kit.hosts.servers import SETTINGS, xembed_layout
+from tests.kit.hosts.traffic import MenuTraffic
+from tests.kit.sni_host import MenuNode, SniItem, StatusNotifierHost
+from tests.kit.wait import wait_for
 
 WATCHER = "org.kde.StatusNotifierWatcher"
 ARTIFACTS_ENV = "PORTTRAY_TEST_ARTIFACTS"

@@ -21,8 +21,8 @@ from jeepney.io.blocking import DBusConnection, open_dbus_connection
 from jeepney.low_level import Message
 from jeepney.wrappers import unwrap_msg
 
-from tests.conftest import wait_for
-from tests.e2e.sni_host import DBUSMENU, MenuNode, parse_layout
+from tests.kit.sni_host import DBUSMENU, MenuNode, parse_layout
+from tests.kit.wait import wait_for
 
 THREAD_NAME = "desktop-stack-host-traffic"
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageStat
 
-from tests.conftest import wait_for
-from tests.e2e.hosts.session import HostSession
-from tests.e2e.sni_host import MenuNode
+from tests.kit.hosts.session import HostSession
+from tests.kit.sni_host import MenuNode
+from tests.kit.wait import wait_for
 
 Box = tuple[int, int, int, int]
 """(left, top, right, bottom) on the screen."""

@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import wait_for
+from tests.kit.wait import wait_for
 
 IMAGE = "porttray-test-httpd"
 BUSYBOX = "/bin/busybox"

@@ -15,9 +15,9 @@ from pathlib import Path
 from PIL import Image
 from Xlib import X, display
 
-from tests.e2e import desktop
-from tests.e2e.desktop import clipboard_text
-from tests.e2e.hosts.session import HostSession
+from tests.kit import desktop
+from tests.kit.desktop import clipboard_text
+from tests.kit.hosts.session import HostSession
 
 Geometry = tuple[int, int, int, int]
 """(x, y, width, height) on the screen."""

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageChops
 
-from tests.conftest import wait_for
+from tests.kit.wait import wait_for
 
 if TYPE_CHECKING:
-    from tests.e2e.hosts.sway import SwayHost
+    from tests.kit.hosts.sway import SwayHost
 
 Box = tuple[int, int, int, int]
 """(left, top, right, bottom) on the screen."""

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from tests.conftest import wait_for
-from tests.e2e.sni_host import MenuNode
+from tests.kit.sni_host import MenuNode
+from tests.kit.wait import wait_for
 
 if TYPE_CHECKING:
-    from tests.e2e.hosts.traffic import MenuTraffic
+    from tests.kit.hosts.traffic import MenuTraffic
 
 PARKED = (40, 400)
 """Where the pointer waits: left of every menu (the tray icons are at the right or at the top
@@ -63,7 +63,7 @@ class HostScreen:
 
     def open_submenu(self, layout: MenuNode, port: int) -> None:
         """With the menu open: open the submenu of the server on `port`, by keys."""
-        from tests.e2e.hosts.driver import keys_to
+        from tests.kit.hosts.driver import keys_to
 
         self.keys(*keys_to(layout, port, "Open in browser")[:-1])
 
@@ -73,7 +73,7 @@ class HostScreen:
         Down to the entry, Right into its submenu, Down to `label`; Return only if the submenu
         is up and the menu's structure did not change meanwhile (a changed menu may have moved
         the selection). Returns whether it picked."""
-        from tests.e2e.hosts.driver import keys_to
+        from tests.kit.hosts.driver import keys_to
 
         mark = self.traffic.mark() if self.traffic else 0
         keys = keys_to(layout, port, label)

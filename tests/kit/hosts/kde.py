@@ -17,9 +17,9 @@ import shutil
 from jeepney import DBusAddress, new_method_call
 from jeepney.io.blocking import open_dbus_connection
 
-from tests.conftest import wait_for
-from tests.e2e.hosts.session import WATCHER
-from tests.e2e.hosts.x11 import X11Session
+from tests.kit.hosts.session import WATCHER
+from tests.kit.hosts.x11 import X11Session
+from tests.kit.wait import wait_for
 
 RENDERING = {
     "QT_QUICK_BACKEND": "software",

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.sni_host import MenuNode
 from tests.helpers.servers import http_server
+from tests.kit.sni_host import MenuNode
 
 SERVER_MARK = "porttray-host-server"
 """In the command line of the tests' own servers (see `serve`): settings show only those."""

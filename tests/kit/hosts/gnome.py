@@ -20,11 +20,11 @@ import shutil
 
 from PIL import Image, ImageChops
 
-from tests.conftest import wait_for
-from tests.e2e import desktop
-from tests.e2e.desktop import BUS_CONFIG
-from tests.e2e.hosts.session import WATCHER
-from tests.e2e.hosts.x11 import X11Session
+from tests.kit import desktop
+from tests.kit.desktop import BUS_CONFIG
+from tests.kit.hosts.session import WATCHER
+from tests.kit.hosts.x11 import X11Session
+from tests.kit.wait import wait_for
 
 EXTENSION = "ubuntu-appindicators@ubuntu.com"
 KEYFILE = f"""[org/gnome/shell]

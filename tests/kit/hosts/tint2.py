@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import shutil
 
-from tests.conftest import wait_for
-from tests.e2e.hosts.x11 import X11Session
+from tests.kit.hosts.x11 import X11Session
+from tests.kit.wait import wait_for
 
 TINT2RC = """# Background 1 (defined before use), then one panel at the top holding only the tray.
 rounded = 0

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from PIL import Image, ImageChops
 
-from tests.conftest import wait_for
-from tests.e2e import desktop
-from tests.e2e.hosts.driver import rows_to
-from tests.e2e.hosts.menu_rows import Box, hover_row, pick_by_pointer
-from tests.e2e.hosts.session import WATCHER, HostSession
-from tests.e2e.sni_host import MenuNode
+from tests.kit import desktop
+from tests.kit.hosts.driver import rows_to
+from tests.kit.hosts.menu_rows import Box, hover_row, pick_by_pointer
+from tests.kit.hosts.session import WATCHER, HostSession
+from tests.kit.sni_host import MenuNode
+from tests.kit.wait import wait_for
 
 SIZE = (1280, 800)
 BAR_HEIGHT = 32

@@ -9,8 +9,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.e2e.desktop import Desktop, SeenNotification
-from tests.e2e.sni_host import MenuNode, SniItem
+from tests.kit.desktop import Desktop, SeenNotification
+from tests.kit.sni_host import MenuNode, SniItem
 
 
 class Tray:

@@ -1,0 +1,1 @@
+"""porttray's benchmarks, each run from the repository root as `python -m benchmarks.NAME`."""
