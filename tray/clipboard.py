@@ -58,10 +58,7 @@ class Clipboard:
         if self._gtk is not None:
             self._path = "gtk"
         elif sys.platform.startswith("linux"):
-            self._path = linux_path()
-            if self._path == "xlib":
-                self._x = _load_xlib(self._report)
-                self._path = "xlib" if self._x is not None else "none"
+            self._path = linux_path()  # the X selection owner starts on the first copy
         else:
             self._pyperclip = _load_pyperclip()
             self._path = "pyperclip" if self._pyperclip is not None else "none"
@@ -81,7 +78,7 @@ class Clipboard:
         """Put `text` on the clipboard. Returns at once; never raises."""
         if self._gtk is not None:
             self._gtk.GLib.idle_add(self._set_with_gtk, text)
-        elif self._x is not None:
+        elif self._path == "xlib" and self._owner() is not None:
             self._x.own(text)
         elif self._path == "wl-copy":
             threading.Thread(
@@ -102,6 +99,16 @@ class Clipboard:
             ).start()
         else:
             self._report(NO_TOOL)
+
+    def _owner(self) -> Any:
+        """porttray's X selection owner, started on first use: python-xlib, its display
+        connection and the thread that serves the selection cost about 3 MiB, which a tray whose
+        Copy is never clicked need not hold. Without an X server the path becomes "none"."""
+        if self._x is None:
+            self._x = _load_xlib(self._report)
+            if self._x is None:
+                self._path = "none"
+        return self._x
 
     def _set_with_gtk(self, text: str) -> bool:
         """On the GLib loop: take the CLIPBOARD selection."""

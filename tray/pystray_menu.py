@@ -41,20 +41,47 @@ def to_pystray(
 
 @functools.cache
 def keyed_item(pystray: Any) -> Any:
-    """A `pystray.MenuItem` that also carries a menu key (one class per pystray module)."""
+    """A `pystray.MenuItem` that also carries a menu key (one class per pystray module).
+
+    pystray wraps every constant attribute (enabled, visible, radio, default, an absent check
+    mark) in a closure of its own, and a menu of 50 servers has about 460 items, built afresh on
+    every change; here the constants share one function each (see benchmarks/bench_backends.py).
+    """
 
     class KeyedMenuItem(pystray.MenuItem):  # type: ignore[misc]
         def __init__(self, text: str, action: Any, *, key: str = "", **kwargs: Any) -> None:
             super().__init__(text, action, **kwargs)
             self.key = key
 
+        def _wrap(self, value: Any) -> Any:
+            if isinstance(value, bool):
+                return _true if value else _false
+            return super()._wrap(value)
+
+        def _assert_callable(self, value: Any, default: Any) -> Any:
+            return _unchecked if value is None else super()._assert_callable(value, default)
+
     return KeyedMenuItem
+
+
+def _true(_item: Any) -> bool:
+    return True
+
+
+def _false(_item: Any) -> bool:
+    return False
+
+
+def _unchecked(_item: Any) -> None:
+    return None
 
 
 def _bind(
     dispatch: Callable[[menu.Action], None], action: menu.Action | None
-) -> Callable[[], None]:
-    def clicked() -> None:
+) -> Callable[[Any, Any], None]:
+    """pystray calls an action with (icon, item); one taking both is kept unwrapped."""
+
+    def clicked(_icon: Any, _item: Any) -> None:
         if action is not None:
             dispatch(action)
 
@@ -62,7 +89,4 @@ def _bind(
 
 
 def _constant(value: bool) -> Callable[[Any], bool]:
-    def checked(_item: Any) -> bool:
-        return value
-
-    return checked
+    return _true if value else _false

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tray import menu
-from tray.containers.client import EngineError, negotiate, parse_version
+from tray.containers.client import negotiate, parse_version
+from tray.containers.common import EngineError
 from tray.containers.mapping import BadPayload, Binding, attach, bindings, clean, probe_allowed
 from tray.containers.sockets import locate
 from tray.model import Container, ProcessInfo, Server

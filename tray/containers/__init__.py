@@ -16,11 +16,15 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING
 
-from tray.containers.client import TIMEOUT, Client, EngineError
+from tray.containers.common import TIMEOUT, EngineError
 from tray.containers.mapping import PROXIES, BadPayload, Binding, attach, bindings
 from tray.containers.sockets import Located, locate
 from tray.model import Container, Key, Server
+
+if TYPE_CHECKING:
+    from tray.containers.client import Client
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +111,7 @@ class Containers:
             return ()
         client = self._client
         if client is None or client.path != located.path:
-            client = self._client = Client(located.path, self._timeout)
+            client = self._client = _client(located.path, self._timeout)
         try:
             found, skipped = bindings(client.containers())
         except (EngineError, BadPayload) as exc:
@@ -132,7 +136,7 @@ class Containers:
         if located.path is None:
             raise EngineError(located.problem or "no container engine is reachable")
         try:
-            return Client(located.path, self._timeout).stop(container.id)
+            return _client(located.path, self._timeout).stop(container.id)
         finally:
             self._wake.set()
 
@@ -183,7 +187,7 @@ class Containers:
 
     def _follow(self, path: str) -> None:
         try:
-            Client(path, self._timeout).events(self._wake.set, self._opened)
+            _client(path, self._timeout).events(self._wake.set, self._opened)
         except EngineError as exc:
             logger.debug("not following the engine's events: %s", exc)
         except Exception:
@@ -206,3 +210,10 @@ def _shutdown(stream: socket.socket) -> None:
 
 
 __all__ = ["Binding", "Container", "Containers", "EngineError", "attach", "bindings", "locate"]
+
+
+def _client(path: str, timeout: float) -> Client:
+    """A client for the engine at `path`; `http.client` is loaded with the first one."""
+    from tray.containers.client import Client
+
+    return Client(path, timeout)

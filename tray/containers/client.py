@@ -14,12 +14,11 @@ import socket
 import urllib.parse
 from collections.abc import Callable
 
+from tray.containers.common import TIMEOUT, EngineError
+
 OnEvent = Callable[[], None]
 OnOpen = Callable[[socket.socket], None]
 
-TIMEOUT = 1.0
-"""Seconds any one step of a request may take: a stalled engine costs at most this, off the
-poll path."""
 STOP_WAIT = 300.0
 """Seconds to wait for the engine's answer to a stop: it answers once the container has stopped,
 after the container's own stop timeout (10 s unless set, as Compose's stop_grace_period does)."""
@@ -34,10 +33,6 @@ MAX_API = (1, 43)
 CHANGES = ("start", "die", "stop", "kill", "pause", "unpause", "destroy", "rename", "health_status")
 """Container events that can change what porttray shows (health checks' exec events cannot)."""
 EVENT_FILTERS = json.dumps({"type": ["container"], "event": list(CHANGES)})
-
-
-class EngineError(Exception):
-    """The engine could not be asked, or its answer makes no sense."""
 
 
 class _UnixConnection(http.client.HTTPConnection):
