@@ -115,6 +115,8 @@ class App:
         self._history.start()
         self.monitor.start()  # the first scan fills the menu before the icon shows
         icon.visible = True
+        title, icon.title = icon.title, ""  # pystray's gtk backend pushed no title while hidden
+        icon.title = title
         self._install_signal_handlers()
         self._notifier.start()  # may wait a moment for the notification server's answer
         if self._startup_error is not None:

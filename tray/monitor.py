@@ -106,7 +106,7 @@ class Monitor:
         return self._fixed_interval or self.state.config.interval
 
     def start(self) -> None:
-        """Take the first snapshot (announcing nothing) and start polling. Does nothing once
+        """First snapshot (announced to none, drawn even if empty), then polling; a no-op once
         stopped, so a quit that races the start-up leaves no thread behind."""
         with self._lifecycle:
             if self._stopped:
@@ -114,6 +114,8 @@ class Monitor:
             if self._containers is not None:
                 self._containers.start()
             self._poll()
+            if self._redrawn == -math.inf:  # the scan changed nothing: draw `recent` and all
+                self._hooks.on_state(self.state)
             self._thread.start()
 
     def send(self, message: Message) -> None:

@@ -123,7 +123,8 @@ def test_icon_docks_in_trayer_and_a_click_opens_the_menu(
             assert max(ImageStat.Stat(icon).stddev) > 20, "the docked icon is blank"
 
             subprocess.run(
-                ["xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "1"],
+                # a right click: on pystray's GTK status icon a left click runs the default item
+                ["xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "3"],
                 env=desktop.env,
                 check=True,
                 timeout=10,
