@@ -5,7 +5,6 @@ since where it opens depends on the icon's place and the menu's width."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from tests.conftest import wait_for
 from tests.helpers.artifacts import artifacts_dir
 from tests.helpers.servers import http_server
 from tests.kit.desktop import Desktop
+from tests.kit.hosts.x11 import named_window
 
 pytestmark = pytest.mark.e2e
 
@@ -35,13 +35,7 @@ def window_geometry(env: dict[str, str], name: str) -> tuple[int, int, int, int]
         timeout=10,
         check=True,
     ).stdout
-    for line in tree.splitlines():
-        if f'"{name}' in line:
-            match = re.search(r"(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)", line)
-            if match:
-                w, h, x, y = (int(v) for v in match.groups())
-                return x, y, w, h
-    return None
+    return named_window(tree, name)
 
 
 def screenshot(env: dict[str, str], path: Path) -> Image.Image:

@@ -71,14 +71,7 @@ class X11Session(HostSession):
 
     def window(self, name: str) -> Geometry | None:
         """The on-screen geometry of the first window whose name starts with `name`."""
-        tree = self.run("xwininfo", "-root", "-tree")
-        for line in tree.splitlines():
-            if f'"{name}' in line:
-                match = re.search(r"(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)", line)
-                if match:
-                    w, h, x, y = (int(v) for v in match.groups())
-                    return x, y, w, h
-        return None
+        return named_window(self.run("xwininfo", "-root", "-tree"), name)
 
     def popups(self) -> list[Geometry]:
         """Mapped override-redirect windows taller than a tooltip, dunst's excepted: open menus."""
@@ -114,3 +107,15 @@ def _is_dunst(win: object) -> bool:
     except Exception:  # the window went away meanwhile
         return False
     return bool(wm_class) and "Dunst" in wm_class
+
+
+def named_window(tree: str, name: str) -> Geometry | None:
+    """(x, y, width, height) of the first window in `xwininfo -root -tree` output whose name
+    starts with `name`."""
+    for line in tree.splitlines():
+        if f'"{name}' in line:
+            match = re.search(r"(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)", line)
+            if match:
+                w, h, x, y = (int(v) for v in match.groups())
+                return x, y, w, h
+    return None
