@@ -15,6 +15,8 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from tray.programs import SYSTEM_NAMES
+
 if TYPE_CHECKING:
     from tray.model import Key
     from tray.state import Entry
@@ -62,9 +64,10 @@ def orphaned(pid: int | None, proc: str = "/proc") -> bool | None:
 
 
 def orphaned_keys(entries: Iterable[Entry], user: str) -> frozenset[Key]:
-    """The listed servers of `user` that have lost the terminal or launcher that started them."""
+    """The listed servers of `user` that have lost the terminal or launcher that started them.
+    System daemons (dockerd, sshd, …) detach on purpose: they are never orphans."""
     mine = [e.server for e in entries if e.server.process and e.server.process.user == user]
-    return frozenset(s.key for s in mine if orphaned(s.pid))
+    return frozenset(s.key for s in mine if s.name not in SYSTEM_NAMES and orphaned(s.pid))
 
 
 def _orphaned_psutil(pid: int) -> bool | None:
