@@ -184,8 +184,8 @@ class Notifier:
             return False
         try:
             caps = await asyncio.wait_for(ask(), self._timeout)
-        except Exception:
-            logger.debug("asking the notification server for body-markup failed", exc_info=True)
+        except Exception as error:  # no server, or it went away: plain text is always safe
+            logger.debug("asking the notification server for body-markup failed: %r", error)
             return False
         return "body-markup" in caps
 
@@ -215,8 +215,8 @@ class Notifier:
                 ),
                 self._timeout,
             )
-        except Exception:
-            logger.debug("desktop-notifier send failed", exc_info=True)
+        except Exception as error:  # the caller reports it once, as "unavailable"
+            logger.debug("desktop-notifier send failed: %r", error)
             return False
         return dispatched.is_set()
 

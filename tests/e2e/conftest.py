@@ -8,6 +8,7 @@ programs it starts and looks at `desktop.tray`, `desktop.notifications`, `deskto
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +29,22 @@ def no_leaks() -> Iterator[None]:
     """The suite's leak guard, except for what belongs to the running desktop."""
     with no_leaks_except_desktop():
         yield
+
+
+@pytest.fixture(autouse=True)
+def settings_kept(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The desktop's settings file as each test found it: a rule one test writes ("Hide port N")
+    must not hide a server of a later one that happens to get port N."""
+    if "desktop" not in request.fixturenames:
+        yield
+        return
+    desktop: Desktop = request.getfixturevalue("desktop")
+    path = Path(desktop.env["XDG_CONFIG_HOME"]) / "porttray" / "config.toml"
+    saved = path.read_bytes() if path.exists() else None
+    try:
+        yield
+    finally:
+        if saved is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_bytes(saved)

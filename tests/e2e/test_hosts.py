@@ -20,7 +20,7 @@ from PIL import Image, ImageChops
 
 from tests.conftest import wait_for
 from tests.kit.hosts import ALL_HOSTS_ENV, HOSTS, HostSpec, all_hosts
-from tests.kit.hosts.driver import HostTray, settled_tray_area
+from tests.kit.hosts.driver import HostTray, differs, settled_menu_image, settled_tray_area
 from tests.kit.hosts.servers import DEFAULT_TITLE, serve
 from tests.kit.hosts.session import HostSession
 from tests.kit.sni_host import MenuNode
@@ -95,8 +95,7 @@ def test_click_opens_the_menu_with_porttrays_entries(
 ) -> None:
     unfinished_on_kde(request, tray)
     session = tray.session
-    with serve(tmp_path, "Host menu demo") as port:
-        wait_for_entry(session, port, "Host menu demo")
+    with listed(tray, tmp_path, "Host menu demo") as port:
         mark = session.traffic.mark() if session.traffic else 0
         with session.step("a click on the icon opens the menu"):
             tray.open_menu()
@@ -129,8 +128,7 @@ def test_open_reaches_the_browser(
 ) -> None:
     unfinished_on_kde(request, tray)
     session = tray.session
-    with serve(tmp_path, "Open me", "<p>porttray-host-page</p>") as port:
-        wait_for_entry(session, port, "Open me")
+    with listed(tray, tmp_path, "Open me", "<p>porttray-host-page</p>") as port:
         with session.step("pick Open in browser in the host's menu"):
             tray.choose(port, "Open in browser")
         with session.step("the browser loads the page"):
@@ -147,8 +145,7 @@ def test_copy_puts_the_address_on_the_sessions_clipboard(
     session = tray.session
     if session.name == "sway":
         expect_new_backend(request, tray, "GTK's clipboard cannot set a Wayland selection")
-    with serve(tmp_path) as port:
-        wait_for_entry(session, port)
+    with listed(tray, tmp_path) as port:
         with session.step("pick Copy address in the host's menu"):
             tray.choose(port, "Copy address")
         with session.step("the address is on the clipboard"):
@@ -207,8 +204,7 @@ def test_a_left_click_opens_the_menu(
         pytest.skip("on XEmbed a left click runs the default item (pystray's GTK status icon)")
     # Last, and with a server listed as in the other tests: waybar keeps the height a menu had
     # when first shown, and an emptier first menu would cut off the rows later tests pick.
-    with serve(tmp_path) as port:
-        wait_for_entry(session, port)
+    with listed(tray, tmp_path):
         left_click_opens_the_menu(tray)
 
 
@@ -240,8 +236,7 @@ def a_server_added_to_the_open_menu(tray: HostTray, tmp_path: Path) -> Iterator[
     """With one server listed, open the menu, start a second server and wait until the host
     has the new menu (or, on XEmbed, porttray lists the server); yields the menu as it was."""
     session = tray.session
-    with serve(tmp_path / "first") as first:
-        wait_for_entry(session, first)
+    with listed(tray, tmp_path / "first"):
         with session.step("open the menu"):
             tray.open_menu()
             session.park_pointer()
@@ -262,30 +257,9 @@ def a_server_added_to_the_open_menu(tray: HostTray, tmp_path: Path) -> Iterator[
         tray.close_menu()
 
 
-def settled_menu_image(session: HostSession) -> Image.Image | None:
-    """The open menu once two looks agree (the pointer leaving it redraws a row)."""
-    last: list[Image.Image | None] = [None]
-
-    def same() -> bool:
-        now = session.menu_image()
-        previous, last[0] = last[0], now
-        return now is not None and previous is not None and not differs(now, previous)
-
-    wait_for(same, 5, 0.3)
-    return last[0]
-
-
-def differs(now: Image.Image | None, before: Image.Image | None) -> bool:
-    """Whether two looks at the menu differ (False when either is missing)."""
-    if now is None or before is None:
-        return False
-    return now.size != before.size or ImageChops.difference(now, before).getbbox() is not None
-
-
 def test_the_badge_changes_with_the_count(tray: HostTray, tmp_path: Path) -> None:
     session = tray.session
-    with serve(tmp_path / "one") as first:
-        wait_for_entry(session, first)
+    with listed(tray, tmp_path / "one"):
         with session.step("the icon settles with one server"):
             before = tray.settled_icon()
         with serve(tmp_path / "two") as second:
@@ -300,6 +274,22 @@ def test_the_badge_changes_with_the_count(tray: HostTray, tmp_path: Path) -> Non
                 for name, image in (("badge-1", before), ("badge-2", after)):
                     image.resize((image.width * 6, image.height * 6)).save(session.artifact(name))
                 session.screenshot(session.artifact("badge-screen"))
+
+
+@contextmanager
+def listed(tray: HostTray, tmp: Path, title: str = DEFAULT_TITLE, body: str = "") -> Iterator[int]:
+    """A test's own server once porttray lists it; its port. On XEmbed the menu is not on the bus:
+    there, once the CLI lists the server, also until the tray redrew its badge for it (the icon is
+    redrawn right after the menu is handed over, so a menu opened from then on has the server)."""
+    session = tray.session
+    before = tray.settled_icon() if session.item is None else None
+    with serve(tmp, title, body) as port:
+        wait_for_entry(session, port, title)
+        if before is not None:
+            with session.step(f"the tray redraws its badge for :{port}"):
+                redrawn = wait_for(lambda: differs(tray.icon_image(), before), 10, 0.2)
+                assert redrawn, "the icon did not change"
+        yield port
 
 
 def wait_for_entry(session: HostSession, port: int, title: str = DEFAULT_TITLE) -> MenuNode:

@@ -8,7 +8,6 @@ the path is worked out from the layout porttray exports, which is what the host 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageStat
@@ -105,7 +104,7 @@ class HostTray:
                 break
             if attempt == 2:
                 raise TimeoutError(f"no menu on screen {timeout} s after clicking the icon twice")
-        time.sleep(0.3)  # let the menu finish its map before keys reach it
+        settled_menu_image(self.session)  # the menu finished its map: keys reach it now
 
     def close_menu(self, timeout: float = 5.0) -> None:
         """Dismiss every menu level; wait until nothing is open."""
@@ -187,3 +186,23 @@ def rows_to(layout: MenuNode, port: int, label: str) -> tuple[int, int]:
     inner = [n.text for n in shown(top[index])]
     assert label in inner, f"no {label!r} under :{port} in\n{layout.render()}"
     return index, inner.index(label)
+
+
+def settled_menu_image(session: HostSession) -> Image.Image | None:
+    """The open menu once two looks agree (the pointer leaving it redraws a row)."""
+    last: list[Image.Image | None] = [None]
+
+    def same() -> bool:
+        now = session.menu_image()
+        previous, last[0] = last[0], now
+        return now is not None and previous is not None and not differs(now, previous)
+
+    wait_for(same, 5, 0.3)
+    return last[0]
+
+
+def differs(now: Image.Image | None, before: Image.Image | None) -> bool:
+    """Whether two looks at the menu differ (False when either is missing)."""
+    if now is None or before is None:
+        return False
+    return now.size != before.size or ImageChops.difference(now, before).getbbox() is not None
