@@ -92,7 +92,7 @@ def any_of(*matchers: Matcher) -> Matcher:
 
 def parse(name: str | None, cmdline: Sequence[str]) -> Command:
     """The head of a command line as a `Command`."""
-    args = tuple(a for a in _head(cmdline) if a)  # Next.js leaves dozens of empty entries
+    args = tuple(a for a in head(cmdline) if a)  # Next.js leaves dozens of empty entries
     if len(args) == 1 and " " in args[0].strip():
         args = tuple(args[0].split())  # a rewritten process title: "postgres: checkpointer"
     words = tuple(_word(a) for a in args)
@@ -102,7 +102,8 @@ def parse(name: str | None, cmdline: Sequence[str]) -> Command:
     )
 
 
-def _head(cmdline: Sequence[str]) -> tuple[str, ...]:
+def head(cmdline: Sequence[str]) -> tuple[str, ...]:
+    """The arguments within the first HEAD_CHARS characters (the last one cut there)."""
     head: list[str] = []
     left = HEAD_CHARS
     for arg in cmdline:

@@ -59,6 +59,8 @@ REDRAW_GAP = 0.4
 """Seconds between two redraws at the least: a lone change shows at once, but servers churning
 several times a second cost one menu rebuild per gap, not one each (a rebuild re-exports the
 whole menu over D-Bus and closes it if open)."""
+RENAME_GAP = 1.0
+"""The same for probe results (titles): dozens probed at once rebuild the menu once a second."""
 
 
 class Monitor:
@@ -224,7 +226,7 @@ class Monitor:
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, Identified):
-            self._publish(apply_identity(self.state, message.key, message.identity))
+            self._publish(apply_identity(self.state, message.key, message.identity), RENAME_GAP)
             self._prober.answered(message.key, message.identity, time.monotonic(), self.state.find)
         elif isinstance(message, SetPaused):
             if message.paused:
@@ -282,13 +284,12 @@ class Monitor:
                 del self._to_open[key]
                 self._hooks.on_open(entry.server)
 
-    def _publish(self, state: AppState) -> None:
-        """Make `state` current; the shell redraws at once unless it redrew moments ago."""
+    def _publish(self, state: AppState, gap: float = REDRAW_GAP) -> None:
+        """Make `state` current; the shell redraws at once unless it redrew less than `gap` ago."""
         if state == self.state:
             return
         self.state = state
-        if self._redraw_due == math.inf:
-            self._redraw_due = max(time.monotonic(), self._redrawn + REDRAW_GAP)
+        self._redraw_due = min(self._redraw_due, max(time.monotonic(), self._redrawn + gap))
         self._redraw()
 
     def _redraw(self) -> None:

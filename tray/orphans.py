@@ -67,7 +67,9 @@ def orphaned_keys(entries: Iterable[Entry], user: str) -> frozenset[Key]:
     """The listed servers of `user` that have lost the terminal or launcher that started them.
     System daemons (dockerd, sshd, …) detach on purpose: they are never orphans."""
     mine = [e.server for e in entries if e.server.process and e.server.process.user == user]
-    return frozenset(s.key for s in mine if s.name not in SYSTEM_NAMES and orphaned(s.pid))
+    candidates = [s for s in mine if s.name not in SYSTEM_NAMES]
+    lost = {pid for pid in {s.pid for s in candidates} if orphaned(pid)}  # once per process
+    return frozenset(s.key for s in candidates if s.pid in lost)
 
 
 def _orphaned_psutil(pid: int) -> bool | None:

@@ -78,10 +78,12 @@ class ProbePlan:
     def due(self, now: float, find: Find) -> None:
         """Queue the silent servers whose next try has come."""
         for key, when in list(self._retry.items()):
+            if now < when:
+                continue  # looked up only once due: a lookup walks every entry
             entry = find(key)
             if entry is None:
                 self.forget(key)
-            elif now >= when:
+            else:
                 del self._retry[key]
                 self.want(entry.server)
 

@@ -14,6 +14,7 @@ run here.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from tray.cmdline import (
     any_of,
     has_path,
     has_word,
+    head,
     parse,
     runs,
     runs_with,
@@ -230,6 +232,13 @@ _BY_KIND = {p.kind: p for p in PROGRAMS}
 
 def program_of(name: str | None, cmdline: Sequence[str]) -> Program | None:
     """The first row the process matches, or None."""
+    return _program_of(name, head(cmdline))
+
+
+@functools.lru_cache(maxsize=256)
+def _program_of(name: str | None, cmdline: tuple[str, ...]) -> Program | None:
+    """Matching walks every row's matchers (about a millisecond): a process is asked about again
+    on each probe retry and menu build, and its command line does not change."""
     command = parse(name, cmdline)
     return next((p for p in PROGRAMS if p.matches(command)), None)
 

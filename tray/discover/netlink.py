@@ -137,6 +137,9 @@ class NetlinkSource:
             for seq, family in enumerate((socket.AF_INET, socket.AF_INET6), start=1)
         }
         self._buffer = bytearray(_RECV_SIZE)
+        self._parsed: dict[bytes, dict[bytes, tuple[list[Listener], bool]]] = {}
+        """Per request, last dump's datagrams and their parse: while nothing changes the kernel
+        sends the same bytes, and parsing them again is most of a scan's cost."""
 
     def listeners(self) -> list[Listener]:
         """Every listening TCP socket, IPv4 then IPv6."""
@@ -149,11 +152,16 @@ class NetlinkSource:
         try:
             self._sock.send(request)
             found: list[Listener] = []
+            known, seen = self._parsed.get(request, {}), {}
             done = False
             while not done:
                 size = self._sock.recv_into(self._buffer)
-                batch, done = parse_dump(memoryview(self._buffer)[:size])
+                datagram = bytes(self._buffer[:size])
+                parsed = known.get(datagram) or parse_dump(datagram)
+                seen[datagram] = parsed
+                batch, done = parsed
                 found.extend(batch)
+            self._parsed[request] = seen
             return found
         except OSError as exc:
             reason = errno.errorcode.get(exc.errno or 0, str(exc))

@@ -54,10 +54,13 @@ class Node:
     children: tuple[Node, ...] = ()
 
     def walk(self) -> Iterator[Node]:
-        """This node and every node below it, depth first."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
+        """This node and every node below it, depth first (one frame: a nested `yield from`
+        costs a call per level for every node, and a redraw walks the tree several times)."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
 
 
 class Ids:
