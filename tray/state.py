@@ -111,17 +111,8 @@ def apply_events(
     back = _restarted(state, came_back)
     entries = []
     for server in servers:
-        previous = old.get(server.key)
-        if previous is not None:
-            known = dataclasses.replace(server, identity=previous.server.identity)
-            entries.append(dataclasses.replace(previous, server=known))
-        elif server.key in back:
-            first = back[server.key]
-            known = dataclasses.replace(server, identity=first.server.identity)
-            entries.append(Entry(known, first.since, first.first_key, first.restarts + 1))
-        else:
-            entries.append(Entry(server, opened_at.get(server.key) or _started(server)))
-        entries[-1] = _ruled(entries[-1], rulings[server.key])
+        entry = _entry(server, old.get(server.key), back.get(server.key), opened_at)
+        entries.append(_ruled(entry, rulings[server.key]))
     gone = [
         Gone(old[k].server, old[k].since, ev.at, old[k].origin, old[k].restarts)
         for ev in events
@@ -138,6 +129,33 @@ def apply_events(
         stopping=state.stopping & keys,
         orphans=state.orphans & keys,
     )
+
+
+def _entry(
+    server: Server, previous: Entry | None, first: Entry | None, opened_at: Mapping[Key, float]
+) -> Entry:
+    """A scanned server's entry: the one it had (the same object while the scan says the same of
+    it), the entry of the server it restarted, or a new one."""
+    if previous is not None:
+        if _same_scan(previous.server, server):
+            return previous
+        return dataclasses.replace(previous, server=_known(server, previous))
+    if first is not None:
+        return Entry(_known(server, first), first.since, first.first_key, first.restarts + 1)
+    return Entry(server, opened_at.get(server.key) or _started(server))
+
+
+_SCANNED = tuple(f.name for f in dataclasses.fields(Server) if f.name != "identity")
+"""What a scan says about a server: everything but its identity, which only a probe finds."""
+
+
+def _same_scan(known: Server, scanned: Server) -> bool:
+    return all(getattr(known, name) == getattr(scanned, name) for name in _SCANNED)
+
+
+def _known(server: Server, entry: Entry) -> Server:
+    """A newly scanned server with the identity its entry holds (a scan cannot tell one)."""
+    return dataclasses.replace(server, identity=entry.server.identity)
 
 
 def _ruled(entry: Entry, decided: Ruling) -> Entry:

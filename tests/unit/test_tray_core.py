@@ -65,6 +65,11 @@ def test_apply_events_keeps_identity_and_first_seen_and_remembers_closed() -> No
     state = apply_events(state, (VITE, API), [Opened(API, 100.0)])
     assert [e.server for e in state.entries] == [named, API]
     assert state.entries[1].since == 100.0
+    rescanned = dataclasses.replace(VITE, addresses=("127.0.0.1", "::1"))  # the scan differs
+    state = apply_events(state, (rescanned, API), [])
+    assert state.entries[0].server == dataclasses.replace(named, addresses=("127.0.0.1", "::1"))
+    fresh = apply_events(state, (dataclasses.replace(rescanned), API), [])
+    assert fresh.entries == state.entries and fresh.entries[0] is state.entries[0]
     state = apply_events(state, (API,), [Closed(VITE, 160.0)])
     assert [(g.server.identity.title, g.since, g.until) for g in state.recent] == [
         ("Acme", 50.0, 160.0)
@@ -80,7 +85,7 @@ def test_entries_carry_the_settings_ruling_and_new_rulings_relabel_them() -> Non
     vite = relabelled.entries[0]
     assert (vite.label, vite.on_open) == ("Shop", "open-browser")
     assert vite.server.identity.title == "Acme"
-    assert relabelled.entries[1] == state.entries[1]  # its ruling did not change
+    assert relabelled.entries[1] is state.entries[1]  # nothing about it changed: kept as it was
     (item,) = [i for i in build(relabelled) if i.key == menu.server_key(vite) + "/server"]
     assert item.label == ":5173  Shop"  # the menu reads the label off the entry
 
