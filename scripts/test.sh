@@ -64,7 +64,8 @@ suite_env=(
   "HYPOTHESIS_STORAGE_DIRECTORY=$scratch/hypothesis" "PORTTRAY_TEST_ARTIFACTS=$artifacts"
   "PORTTRAY_ALL_HOSTS=$all_hosts"
 )
-pytest=(.venv/bin/python -m pytest -p no:cacheprovider)
+# Hypothesis's full example counts (a plain pytest run tries fewer; see tests/conftest.py).
+pytest=(.venv/bin/python -m pytest -p no:cacheprovider --hypothesis-profile=thorough)
 
 echo "porttray tests: lint, types and the suite as $suite_user (artifacts: $artifacts)"
 "${as_suite_user[@]}" "${suite_env[@]}" .venv/bin/ruff check .

@@ -1,19 +1,35 @@
-"""Suite-wide guards: every test leaves no thread, child process or file descriptor behind."""
+"""Suite-wide guards: every test leaves no thread, child process or file descriptor behind.
+
+Also the Hypothesis profiles: a plain run tries QUICK_EXAMPLES examples per property, so the unit
+tests stay a few seconds' edit-and-run loop; `--hypothesis-profile=thorough`, which
+`scripts/test.sh` passes, tries Hypothesis's full count (100, or what a test asks for), and so does
+CI, where Hypothesis picks its own "ci" profile."""
 
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psutil
 import pytest
+from hypothesis import settings
 
 from tests.kit.wait import wait_for
 
 __all__ = ["wait_for"]
+
+QUICK_EXAMPLES = 40
+"""Examples per property in a plain run, against Hypothesis's default of 100."""
+
+settings.register_profile("thorough", settings.get_profile(settings.get_current_profile_name()))
+settings.register_profile("quick", settings.get_profile("thorough"), max_examples=QUICK_EXAMPLES)
+if settings.get_current_profile_name() == "default":
+    settings.load_profile("quick")
 
 if TYPE_CHECKING:
     from tests.helpers.users import OtherUser
@@ -61,13 +77,20 @@ def _child_pids(pid: int) -> list[int]:
     return pids
 
 
+@pytest.fixture(scope="session")
+def _states(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("state")
+
+
+_state_numbers = itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def private_state(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every porttray a test starts (the tray, watch) writes its history under a temporary state
-    directory, never the user's."""
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+def private_state(_states: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every porttray a test starts (the tray, watch) writes its history under a state directory
+    of the test's own, never the user's. The directory is made by what writes there first (the
+    history makes its parents), so the many tests that write nothing make no directory."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(_states / str(next(_state_numbers))))
 
 
 @pytest.fixture(autouse=True)

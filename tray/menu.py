@@ -16,7 +16,6 @@ from typing import Literal
 
 from tray.model import Key, Server
 from tray.naming import address, describe, label, open_url, speaks_http, url_host
-from tray.rules import label_of
 from tray.state import AppState, Entry, Gone
 from tray.text import printable, valid
 
@@ -117,7 +116,7 @@ def _entry_item(e: Entry, *, state: AppState, user: str | None) -> Item:
     server = e.server
     host = url_host(server, state.config.address)
     key = server_key(e)
-    item = server_item(server, host, label_of(state.config, server), key=key)
+    item = server_item(server, host, e.label, key=key)
     label = item.label
     if user is not None and server.owner and server.owner != user:  # someone else's
         label = f"{label}  ({printable(server.owner, 32)})"

@@ -61,9 +61,9 @@ class Identity:
     title: str | None = None
     """The page title at "/", decoded and cut short."""
     status: int | None = None
-    """The HTTP status of the last response in the probe."""
+    """The HTTP status of the probe's last response, after redirects (`http_status` in JSON)."""
     server_header: str | None = None
-    """The HTTP `Server` header."""
+    """That response's `Server` header, printable and cut short (`server_header` in JSON)."""
     project: str | None = None
     """The project the process runs in (package name or folder name)."""
     kind: str | None = None

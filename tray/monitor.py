@@ -84,7 +84,7 @@ class Monitor:
         self._fixed_interval = interval
         self._watcher = watcher
         self._user = users.real_user()
-        self._uid = users.real_uid()
+        self._rulings = rules.Rulings(self._user, users.real_uid())
         self._inbox: queue.Queue[Message] = queue.Queue()
         self._prober = Prober(identify, self._inbox.put)
         self._lifecycle = threading.Lock()
@@ -166,9 +166,6 @@ class Monitor:
         now = time.monotonic()
         return upcoming if upcoming > now else now + self.interval
 
-    def _shown(self, server: Server) -> bool:
-        return rules.shown(self.state.config, server, self._user, self._uid)
-
     def _poll(self) -> None:
         scan = self._engine.scan()
         servers = scan.servers
@@ -177,14 +174,14 @@ class Monitor:
         if servers is self._scanned:
             return  # the very same listeners and containers: nothing to do
         self._scanned = servers
-        shown = tuple(s for s in servers if self._shown(s))
+        shown, ruled = self._rulings.decide(self.state.config, servers)
         snapshot = Snapshot(shown, scan.method, scan.taken)
         first = self._snapshot is None
         recent = [(g.server, g.until) for g in self.state.recent]
         events = restarts.merge(diff(self._snapshot, snapshot), recent)
         self._snapshot = snapshot
         before = self.state
-        self._publish(apply_events(self.state, shown, events))
+        self._publish(apply_events(self.state, shown, events, ruled))
         if first or events:
             self._hooks.on_seen(shown if first else (), known_events(before, events))
         self._route(events)
@@ -202,9 +199,9 @@ class Monitor:
         next poll's diff, so they are announced as usual."""
         if self._scanned is None or self._snapshot is None:
             return
-        shown = tuple(s for s in self._scanned if self._shown(s))
+        shown, ruled = self._rulings.decide(self.state.config, self._scanned)
         self._snapshot = Snapshot(shown, self._snapshot.method, self._snapshot.taken)
-        self._publish(apply_events(self.state, shown, []))
+        self._publish(apply_events(self.state, shown, [], ruled))
         self._probe_unnamed(shown)
 
     def _probe_unnamed(self, servers: tuple[Server, ...]) -> None:
@@ -213,11 +210,12 @@ class Monitor:
                 self._prober.want(server, self.state.find)
 
     def _route(self, events: list[Event]) -> None:
-        """Opened servers go to the notification policy or the browser, as the rules say."""
-        config, now = self.state.config, time.monotonic()
+        """Opened servers go to the notification policy or the browser, as their entries say."""
+        now = time.monotonic()
         announce: list[Event] = []
         for event in events:
-            action = rules.on_open(config, event.server) if isinstance(event, Opened) else None
+            entry = self.state.find(event.server.key) if isinstance(event, Opened) else None
+            action = entry.on_open if entry is not None else None
             if action == "open-browser":
                 self._to_open[event.server.key] = now + self._policy.naming
             elif action in (None, "notify"):

@@ -39,6 +39,8 @@ def server_json(server: Server, label: str | None = None) -> JsonObject:
             "started": iso(proc.started) if proc else None,
             "protocol": ident.protocol,
             "title": ident.title,
+            "http_status": ident.status,
+            "server_header": ident.server_header,
             "project": project(server),
             "kind": ident.kind,
             "label": label,

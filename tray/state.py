@@ -8,10 +8,12 @@ last. Nothing here does I/O, so every step is tested with plain values.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tray.config.schema import DEFAULT, Config
+from tray.config.schema import DEFAULT, Config, OnOpen
 from tray.model import Closed, Event, Identity, Key, Opened, Restarted, Server
+from tray.rules import Ruling, ruling
 
 RECENT_LIMIT = 10
 
@@ -29,6 +31,10 @@ class Entry:
     so what names it for the menu can stay the same across restarts."""
     restarts: int = 0
     """How many times it restarted (see `tray.restarts`)."""
+    label: str | None = None
+    """The settings' label for it (None: it is named as found)."""
+    on_open: OnOpen = "notify"
+    """What its opening does, as the settings say."""
 
     @property
     def first_key(self) -> Key:
@@ -88,24 +94,25 @@ class AppState:
         return next((e for e in self.entries if e.server.key == key), None)
 
 
-def apply_events(state: AppState, servers: tuple[Server, ...], events: list[Event]) -> AppState:
-    """Fold a new snapshot's shown servers and its events into the state."""
+def apply_events(
+    state: AppState,
+    servers: tuple[Server, ...],
+    events: list[Event],
+    rulings: Mapping[Key, Ruling] | None = None,
+) -> AppState:
+    """Fold a new snapshot's shown servers and its events into the state. `rulings` says what the
+    settings say about each server (the monitor decides them once per change); by default they
+    are decided here from `state.config`."""
+    if rulings is None:
+        rulings = {s.key: ruling(state.config, s, "") for s in servers}
     old = {e.server.key: e for e in state.entries}
     opened_at = {ev.server.key: ev.at for ev in events if isinstance(ev, Opened)}
     came_back = {ev.server.key: ev.previous.key for ev in events if isinstance(ev, Restarted)}
     back = _restarted(state, came_back)
     entries = []
     for server in servers:
-        previous = old.get(server.key)
-        if previous is not None:
-            known = dataclasses.replace(server, identity=previous.server.identity)
-            entries.append(dataclasses.replace(previous, server=known))
-        elif server.key in back:
-            first = back[server.key]
-            known = dataclasses.replace(server, identity=first.server.identity)
-            entries.append(Entry(known, first.since, first.first_key, first.restarts + 1))
-        else:
-            entries.append(Entry(server, opened_at.get(server.key) or _started(server)))
+        entry = _entry(server, old.get(server.key), back.get(server.key), opened_at)
+        entries.append(_ruled(entry, rulings[server.key]))
     gone = [
         Gone(old[k].server, old[k].since, ev.at, old[k].origin, old[k].restarts)
         for ev in events
@@ -122,6 +129,39 @@ def apply_events(state: AppState, servers: tuple[Server, ...], events: list[Even
         stopping=state.stopping & keys,
         orphans=state.orphans & keys,
     )
+
+
+def _entry(
+    server: Server, previous: Entry | None, first: Entry | None, opened_at: Mapping[Key, float]
+) -> Entry:
+    """A scanned server's entry: the one it had (the same object while the scan says the same of
+    it), the entry of the server it restarted, or a new one."""
+    if previous is not None:
+        if _same_scan(previous.server, server):
+            return previous
+        return dataclasses.replace(previous, server=_known(server, previous))
+    if first is not None:
+        return Entry(_known(server, first), first.since, first.first_key, first.restarts + 1)
+    return Entry(server, opened_at.get(server.key) or _started(server))
+
+
+_SCANNED = tuple(f.name for f in dataclasses.fields(Server) if f.name != "identity")
+"""What a scan says about a server: everything but its identity, which only a probe finds."""
+
+
+def _same_scan(known: Server, scanned: Server) -> bool:
+    return all(getattr(known, name) == getattr(scanned, name) for name in _SCANNED)
+
+
+def _known(server: Server, entry: Entry) -> Server:
+    """A newly scanned server with the identity its entry holds (a scan cannot tell one)."""
+    return dataclasses.replace(server, identity=entry.server.identity)
+
+
+def _ruled(entry: Entry, decided: Ruling) -> Entry:
+    if (entry.label, entry.on_open) == (decided.label, decided.on_open):
+        return entry
+    return dataclasses.replace(entry, label=decided.label, on_open=decided.on_open)
 
 
 def _restarted(state: AppState, came_back: dict[Key, Key]) -> dict[Key, Entry]:

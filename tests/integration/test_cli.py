@@ -55,6 +55,7 @@ def test_list_json_describes_a_real_http_server(tmp_path: Path) -> None:
     assert obj["cwd"] == str(tmp_path) and obj["user"]
     assert obj["protocol"] == "http"
     assert obj["title"] == "Acme & Co shop"
+    assert obj["http_status"] == 200 and obj["server_header"].startswith("SimpleHTTP/")
     assert obj["project"] == "acme-web"
     assert obj["kind"] == "http.server"
     assert obj["label"] is None

@@ -386,13 +386,17 @@ PIECES = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+MANY = 3 * settings().max_examples
+"""The settings parser takes any text a user may write: three times the profile's examples."""
+
+
+@settings(max_examples=MANY, deadline=None)
 @given(st.text())
 def test_parse_of_any_text_gives_a_config_or_a_config_error(text: str) -> None:
     _parse_or_config_error(text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=MANY, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=12))
 def test_parse_of_mixed_settings_gives_a_config_or_a_config_error(lines: list[str]) -> None:
     _parse_or_config_error("\n".join(lines))

@@ -85,6 +85,8 @@ def test_json_shape_with_unknowns_as_null() -> None:
         "started": None,
         "protocol": None,
         "title": None,
+        "http_status": None,
+        "server_header": None,
         "project": None,
         "kind": None,
         "label": None,

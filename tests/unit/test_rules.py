@@ -6,7 +6,7 @@ import pytest
 
 from tray.config import parse
 from tray.model import ProcessInfo, Server
-from tray.rules import hidden, label_of, on_open
+from tray.rules import Ruling, Rulings, hidden, label_of, on_open, ruling, shown
 
 ME = "ann"
 
@@ -64,3 +64,37 @@ def test_match_rules_see_the_command_line_and_notifications_off_means_silent() -
     assert on_open(config, vite) == "open-browser"
     assert on_open(config, server(3000, "node", ME)) == "silent"
     assert on_open(parse(""), server(3000, "node", ME)) == "notify"
+
+
+def test_ruling_agrees_with_the_single_questions() -> None:
+    config = parse(
+        '[[rules]]\nport = 5173\nlabel = "Shop"\non_open = "open-browser"\n\n'
+        '[[rules]]\nport = 9229\non_open = "ignore"\n'
+    )
+    for srv in (server(5173, "node", ME), server(9229, "node", ME), server(22, "sshd", "root")):
+        decided = ruling(config, srv, ME, ME_UID)
+        assert decided == Ruling(
+            shown(config, srv, ME, ME_UID), label_of(config, srv), on_open(config, srv)
+        )
+    assert ruling(config, server(5173, "node", ME), ME) == Ruling(True, "Shop", "open-browser")
+    assert ruling(config, server(9229, "node", ME), ME).shown is False
+
+
+def test_rulings_are_decided_again_only_for_changed_servers_or_settings() -> None:
+    config = parse('[[rules]]\nport = 5173\nlabel = "Shop"\n')
+    rulings = Rulings(ME, ME_UID)
+    vite, api = server(5173, "node", ME), server(8000, "python3", ME)
+    shown, first = rulings.decide(config, (vite, api))
+    assert shown == (vite, api)
+    assert first[vite.key].label == "Shop" and first[api.key].label is None
+    _, again = rulings.decide(config, (vite, api))
+    assert again[vite.key] is first[vite.key] and again[api.key] is first[api.key]
+    moved = Server(8000, ("0.0.0.0",), api.pid, api.process)  # what the scan says changed
+    _, changed = rulings.decide(config, (vite, moved))
+    assert changed[vite.key] is first[vite.key] and changed[api.key] is not first[api.key]
+    web = parse(
+        '[[rules]]\nport = 5173\nlabel = "Web"\n\n[[rules]]\nport = 8000\non_open = "ignore"\n'
+    )
+    shown, relabelled = rulings.decide(web, (vite, moved))
+    assert shown == (vite,) and relabelled[vite.key].label == "Web"
+    assert rulings.decide(config, ()) == ((), {})

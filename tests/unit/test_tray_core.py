@@ -10,6 +10,7 @@ from tray import menu, policy
 from tray.menu import Action, Item, build
 from tray.model import Closed, Identity, Opened, ProcessInfo, Server
 from tray.naming import label
+from tray.rules import Ruling
 from tray.state import (
     AppState,
     apply_events,
@@ -64,10 +65,29 @@ def test_apply_events_keeps_identity_and_first_seen_and_remembers_closed() -> No
     state = apply_events(state, (VITE, API), [Opened(API, 100.0)])
     assert [e.server for e in state.entries] == [named, API]
     assert state.entries[1].since == 100.0
+    rescanned = dataclasses.replace(VITE, addresses=("127.0.0.1", "::1"))  # the scan differs
+    state = apply_events(state, (rescanned, API), [])
+    assert state.entries[0].server == dataclasses.replace(named, addresses=("127.0.0.1", "::1"))
+    fresh = apply_events(state, (dataclasses.replace(rescanned), API), [])
+    assert fresh.entries == state.entries and fresh.entries[0] is state.entries[0]
     state = apply_events(state, (API,), [Closed(VITE, 160.0)])
     assert [(g.server.identity.title, g.since, g.until) for g in state.recent] == [
         ("Acme", 50.0, 160.0)
     ]
+
+
+def test_entries_carry_the_settings_ruling_and_new_rulings_relabel_them() -> None:
+    state = apply_events(AppState(), (VITE, API), [])
+    assert [(e.label, e.on_open) for e in state.entries] == [(None, "notify")] * 2
+    rulings = {VITE.key: Ruling(True, "Shop", "open-browser"), API.key: Ruling(True)}
+    state = apply_identity(state, VITE.key, Identity(title="Acme"))
+    relabelled = apply_events(state, (VITE, API), [], rulings)
+    vite = relabelled.entries[0]
+    assert (vite.label, vite.on_open) == ("Shop", "open-browser")
+    assert vite.server.identity.title == "Acme"
+    assert relabelled.entries[1] is state.entries[1]  # nothing about it changed: kept as it was
+    (item,) = [i for i in build(relabelled) if i.key == menu.server_key(vite) + "/server"]
+    assert item.label == ":5173  Shop"  # the menu reads the label off the entry
 
 
 def test_recently_closed_keeps_the_last_ten_newest_first() -> None:
