@@ -89,6 +89,7 @@ class App:
             config=watcher.config,
             interval=interval,
             identify=self._identify,
+            describe=_described,
             watcher=watcher,
             recent=history.recently_closed(RECENT_LIMIT, past),
             containers=self._containers,
@@ -275,6 +276,13 @@ class App:
     def _fallback_notify(self, title: str, body: str) -> None:
         if self._backend.has_notification:
             self.icon.notify(body, title)
+
+
+def _described(server: Server) -> Identity:
+    """On the monitor thread: what a new server's process tells of it (no probe)."""
+    from tray.identify import from_process
+
+    return from_process(server)
 
 
 def _title(count: int) -> str:

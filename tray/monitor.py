@@ -19,6 +19,7 @@ import threading
 import time
 
 from tray import policy, restarts, rules, users
+from tray import state as fold
 from tray.config import Config, ConfigWatcher
 from tray.containers import Containers
 from tray.diff import diff
@@ -33,34 +34,21 @@ from tray.messages import (
     StillRunning,
     Stop,
 )
-from tray.model import Event, Key, Opened, Restarted, Server, Snapshot
+from tray.model import Event, Identity, Key, Opened, Restarted, Server, Snapshot
 from tray.prober import Identify, Prober
-from tray.state import (
-    AppState,
-    Gone,
-    apply_events,
-    apply_identity,
-    identified,
-    known_events,
-    mark_stopping,
-    set_autostart,
-    set_config,
-    set_orphans,
-    set_paused,
-)
+from tray.state import AppState, Gone
 
 logger = logging.getLogger(__name__)
 
 CONFIG_CHECK_EVERY = 1.0
 ORPHAN_CHECK_EVERY = 2.0
-"""Seconds between two looks at whether the user's servers lost their launcher (3 small /proc
-reads per server)."""
+"""Seconds between two looks at whether the user's servers lost their launcher (/proc reads)."""
 REDRAW_GAP = 0.4
 """Seconds between two redraws at the least: a lone change shows at once, but servers churning
 several times a second cost one menu rebuild per gap, not one each (a rebuild re-exports the
 whole menu over D-Bus and closes it if open)."""
 RENAME_GAP = 1.0
-"""The same for probe results (titles): dozens probed at once rebuild the menu once a second."""
+"""The same for probe results: dozens probed at once rebuild the menu once a second."""
 
 
 class Monitor:
@@ -74,6 +62,7 @@ class Monitor:
         config: Config,
         interval: float | None = None,
         identify: Identify | None = None,
+        describe: Identify | None = None,
         watcher: ConfigWatcher | None = None,
         containers: Containers | None = None,
         recent: tuple[Gone, ...] = (),
@@ -87,6 +76,8 @@ class Monitor:
         self._rulings = rules.Rulings(self._user, users.real_uid())
         self._inbox: queue.Queue[Message] = queue.Queue()
         self._prober = Prober(identify, self._inbox.put)
+        self._describe = describe
+        """What a server's process tells of it, before any probe (see `identify.from_process`)."""
         self._lifecycle = threading.Lock()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="porttray-monitor", daemon=True)
@@ -181,11 +172,12 @@ class Monitor:
         events = restarts.merge(diff(self._snapshot, snapshot), recent)
         self._snapshot = snapshot
         before = self.state
-        self._publish(apply_events(self.state, shown, events, ruled))
-        if first or events:
-            self._hooks.on_seen(shown if first else (), known_events(before, events))
-        self._route(events)
         opened = tuple(e.server for e in events if isinstance(e, Opened | Restarted))
+        after = fold.apply_events(self.state, shown, events, ruled)
+        self._publish(self._described(after, shown if first else opened))
+        if first or events:
+            self._hooks.on_seen(shown if first else (), fold.known_events(before, events))
+        self._route(events)
         for event in events:
             if isinstance(event, Restarted):
                 self._prober.forget(event.previous.key)
@@ -201,12 +193,20 @@ class Monitor:
             return
         shown, ruled = self._rulings.decide(self.state.config, self._scanned)
         self._snapshot = Snapshot(shown, self._snapshot.method, self._snapshot.taken)
-        self._publish(apply_events(self.state, shown, [], ruled))
+        self._publish(self._described(fold.apply_events(self.state, shown, [], ruled), shown))
         self._probe_unnamed(shown)
+
+    def _described(self, state: AppState, servers: tuple[Server, ...]) -> AppState:
+        """`state` with what their processes tell of those `servers` that nothing is known of."""
+        blank = {e.server.key for e in state.entries if e.server.identity == Identity()}
+        if self._describe is None or not blank:
+            return state
+        found = {s.key: self._describe(s) for s in servers if s.key in blank}
+        return fold.apply_identities(state, found)
 
     def _probe_unnamed(self, servers: tuple[Server, ...]) -> None:
         for server in servers:
-            if not identified(self.state, server.key):
+            if not fold.identified(self.state, server.key):
                 self._prober.want(server, self.state.find)
 
     def _route(self, events: list[Event]) -> None:
@@ -224,18 +224,19 @@ class Monitor:
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, Identified):
-            self._publish(apply_identity(self.state, message.key, message.identity), RENAME_GAP)
+            named = fold.apply_identity(self.state, message.key, message.identity)
+            self._publish(named, RENAME_GAP)
             self._prober.answered(message.key, message.identity, time.monotonic(), self.state.find)
         elif isinstance(message, SetPaused):
             if message.paused:
                 self._policy = policy.on_pause(self._policy)
-            self._publish(set_paused(self.state, message.paused))
+            self._publish(fold.set_paused(self.state, message.paused))
         elif isinstance(message, NewConfig):
             self._apply_config(message.config)
         elif isinstance(message, StillRunning):
-            self._publish(mark_stopping(self.state, message.key))
+            self._publish(fold.mark_stopping(self.state, message.key))
         elif isinstance(message, SetAutostart):
-            self._publish(set_autostart(self.state, message.enabled))
+            self._publish(fold.set_autostart(self.state, message.enabled))
 
     def _check_config(self) -> None:
         now = time.monotonic()
@@ -257,13 +258,13 @@ class Monitor:
         self._orphans_checked = now
         from tray.orphans import orphaned_keys
 
-        self._publish(set_orphans(self.state, orphaned_keys(self.state.entries, self._user)))
+        self._publish(fold.set_orphans(self.state, orphaned_keys(self.state.entries, self._user)))
 
     def _apply_config(self, config: Config) -> None:
         if config == self.state.config:
             return
         logger.info("applying new settings")
-        self._publish(set_config(self.state, config))
+        self._publish(fold.set_config(self.state, config))
         self._refilter()
 
     def _due_work(self) -> None:

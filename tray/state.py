@@ -186,9 +186,14 @@ def _started(server: Server) -> float:
 
 def apply_identity(state: AppState, key: Key, identity: Identity) -> AppState:
     """Attach a probe's result to the server it is about (ignored if that server has gone)."""
+    return apply_identities(state, {key: identity})
+
+
+def apply_identities(state: AppState, found: Mapping[Key, Identity]) -> AppState:
+    """Attach identities to the servers they are about, in one step (gone servers: ignored)."""
     entries = tuple(
-        dataclasses.replace(e, server=dataclasses.replace(e.server, identity=identity))
-        if e.server.key == key
+        dataclasses.replace(e, server=dataclasses.replace(e.server, identity=found[e.server.key]))
+        if e.server.key in found
         else e
         for e in state.entries
     )

@@ -24,6 +24,7 @@ from tray.programs import by_kind, kind_of
 from tray.users import real_uid, real_user
 
 __all__ = [
+    "from_process",
     "identify",
     "jupyter_url",
     "kind_of",
@@ -45,11 +46,9 @@ def identify(
     """Everything porttray can tell about a server within `budget` seconds of probing.
 
     `uid` is whose servers may be probed (default: this process's real uid)."""
-    process = server.process
-    cmdline, cwd = (process.cmdline, process.cwd) if process else ((), None)
     me = real_uid() if uid is _ME else uid if isinstance(uid, int) else None
-    kind = _attempt("the kind", server, lambda: kind_of(server.name, cmdline), None)
-    project = _attempt("the project", server, lambda: project_of(kind, cwd), None)
+    local = from_process(server)
+    kind, project = local.kind, local.project
     allowed = manners.may_probe(server, kind, config, me, real_user())
     url = _attempt("the Jupyter URL", server, lambda: _jupyter(server, kind), None)
     probed = _attempt(
@@ -61,6 +60,16 @@ def identify(
             url = url.replace("http://", "https://", 1)
         identity = dataclasses.replace(identity, open_url=url)
     return identity
+
+
+def from_process(server: Server) -> Identity:
+    """What the process alone tells of a server (its kind and project), without a byte sent:
+    the menu names a server at once, where a silent one's probe takes its whole budget."""
+    process = server.process
+    cmdline, cwd = (process.cmdline, process.cwd) if process else ((), None)
+    kind = _attempt("the kind", server, lambda: kind_of(server.name, cmdline), None)
+    project = _attempt("the project", server, lambda: project_of(kind, cwd), None)
+    return Identity(kind=kind, project=project)
 
 
 def project_of(kind: str | None, cwd: str | None) -> str | None:
