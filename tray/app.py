@@ -76,8 +76,9 @@ class App:
     ) -> Monitor:
         """The monitor, wired to this app's hooks and to the history of past runs."""
         from tray import history
+        from tray.recorder import Recorder
 
-        self._history = history.Recorder(history.History(), self.report)
+        self._history = Recorder(history.History(), self.report)
         past = history.History()  # read here, before the first scan; notices wait for _setup
         self._history_notices = past.notices
         hooks = Hooks(

@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tray.model import Closed, Event, Identity, ProcessInfo, Server
+from tray.model import Identity, ProcessInfo, Server
 from tray.state import Gone
 
 logger = logging.getLogger(__name__)
@@ -54,8 +52,15 @@ ON CONFLICT (port, pid, started) DO UPDATE SET
     closed = coalesce(excluded.closed, closed)
 """
 _PRUNE = """
-DELETE FROM servers WHERE rowid NOT IN (SELECT rowid FROM servers ORDER BY last_seen DESC LIMIT ?)
+DELETE FROM servers WHERE last_seen < (
+    SELECT last_seen FROM servers ORDER BY last_seen DESC LIMIT 1 OFFSET ? - 1
+)
 """
+"""Keeps the newest MAX_ROWS (ties at the cut stay): walks the last_seen index, sorts nothing."""
+
+
+Seen = tuple[Server, float, bool]
+"""A server, when it was seen, and whether it was seen gone."""
 
 
 class HistoryError(Exception):
@@ -116,7 +121,11 @@ class History:
 
     def record(self, servers: Iterable[Server], at: float, *, closed: bool = False) -> None:
         """Servers seen listening (or, with `closed`, seen gone) at `at`."""
-        rows = [_values(s, at, closed=closed) for s in servers]
+        self.record_seen((s, at, closed) for s in servers)
+
+    def record_seen(self, seen: Iterable[Seen]) -> None:
+        """Many sightings in one transaction (a burst of servers costs one write, not one each)."""
+        rows = [_values(server, at, closed=closed) for server, at, closed in seen]
         if rows:
             self._write(rows)
 
@@ -238,53 +247,3 @@ def _cut(text: str | None) -> str | None:
     if not text:
         return None
     return text[:TEXT_LIMIT].encode("utf-8", "replace").decode("utf-8")
-
-
-class Recorder:
-    """Writes to the history on a thread of its own, so a busy file never holds up the tray."""
-
-    def __init__(self, history: History, on_error: Callable[[str], None]) -> None:
-        self._history = history
-        self._on_error = on_error
-        self._inbox: queue.Queue[tuple[tuple[Server, ...], float, bool] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="porttray-history", daemon=True)
-        self._failed = False
-
-    def start(self) -> None:
-        """Start the writer thread."""
-        self._thread.start()
-
-    def seen(self, servers: tuple[Server, ...], at: float, *, closed: bool = False) -> None:
-        """Queue servers seen listening (or gone); returns at once."""
-        if servers:
-            self._inbox.put((servers, at, closed))
-
-    def events(self, servers: tuple[Server, ...], events: Iterable[Event]) -> None:
-        """A scan's servers (the first scan's) and events, as the monitor or `watch` sees them."""
-        self.seen(servers, time.time())
-        for event in events:
-            self.seen((event.server,), event.at, closed=isinstance(event, Closed))
-
-    def stop(self, timeout: float = 2.0) -> None:
-        """Write what is queued, then end the thread (within `timeout`)."""
-        self._inbox.put(None)
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        from tray.commands.agent import known
-
-        while (item := self._inbox.get()) is not None:
-            servers, at, closed = item
-            try:
-                self._history.record((known(s) for s in servers), at, closed=closed)
-                self._failed = False
-            except HistoryError as exc:
-                if not self._failed:  # once per outage, not once per event
-                    self._on_error(f"history not saved: {exc}")
-                self._failed = True
-            except Exception:
-                logger.exception("writing the history failed")
-            for notice in self._history.notices:
-                self._on_error(notice)
-            self._history.notices.clear()

@@ -19,10 +19,11 @@ from tests.integration.test_cli import wait_started
 from tray import history, menu
 from tray.config import DEFAULT
 from tray.discover import open_engine
-from tray.history import History, HistoryError, Recorder
+from tray.history import History, HistoryError
 from tray.messages import Hooks
-from tray.model import Identity, ProcessInfo, Server
+from tray.model import Identity, Opened, ProcessInfo, Server
 from tray.monitor import Monitor
+from tray.recorder import Recorder
 from tray.state import AppState
 
 PORTTRAY = [sys.executable, "-m", "tray"]
@@ -173,6 +174,26 @@ def test_the_recorder_reports_a_locked_file_once(
     rec.stop(10)
     assert len(errors) == 1 and "locked" in errors[0]
     assert 6003 in {r.port for r in History(path).rows()}
+
+
+class CountingHistory(History):
+    """The history file, counting its transactions."""
+
+    writes = 0
+
+    def _write(self, rows: list[tuple[object, ...]]) -> None:
+        self.writes += 1
+        super()._write(rows)
+
+
+def test_a_burst_of_servers_is_written_in_one_transaction(tmp_path: Path) -> None:
+    counted = CountingHistory(tmp_path / "h.sqlite3")
+    rec = Recorder(counted, lambda message: None)
+    rec.start()
+    rec.events((), [Opened(_server(7000 + i, pid=200 + i), at=4000.0 + i) for i in range(500)])
+    rec.stop(10)
+    assert counted.writes == 1
+    assert len(History(counted.path).rows()) == 500
 
 
 def test_the_monitor_feeds_the_history_and_restores_recently_closed(tmp_path: Path) -> None:

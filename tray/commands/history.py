@@ -8,7 +8,8 @@ import sys
 import time
 from typing import Any
 
-from tray.history import History, HistoryError, Recorder, Row
+from tray.history import History, HistoryError, Row
+from tray.recorder import Recorder
 from tray.report import iso
 
 DAY = 86400.0

@@ -16,9 +16,9 @@ from tray.commands.common import load_settings, shown_servers
 from tray.containers import Containers
 from tray.diff import diff
 from tray.discover import Engine, open_engine
-from tray.history import Recorder
 from tray.identify_many import named_without_probe
 from tray.model import Closed, Event, Restarted, Server, Snapshot
+from tray.recorder import Recorder
 from tray.report import event_line, iso, server_json
 
 logger = logging.getLogger("tray")
