@@ -29,11 +29,12 @@ from typing import Protocol
 import psutil
 import pytest
 from jeepney import HeaderFields, MessageType
-from jeepney.bus_messages import Monitoring, message_bus
-from jeepney.io.blocking import DBusConnection, open_dbus_connection
+from jeepney.bus_messages import message_bus
+from jeepney.io.blocking import open_dbus_connection
 from jeepney.low_level import Message
 from jeepney.wrappers import unwrap_msg
 
+from tests.kit.monitor_thread import MonitorThread
 from tests.kit.sni_host import StatusNotifierHost
 from tests.kit.wait import wait_for
 
@@ -185,6 +186,13 @@ want=$(cat "{dir}/wanted-action" 2>/dev/null)
 awk -v w="$want" 'w != "" && substr($0, length($0) - length(w) + 1) == w {{ print; exit }}'
 """
 NOTIFICATIONS = "org.freedesktop.Notifications"
+MONITOR_RULES = [
+    f"type='method_call',interface='{NOTIFICATIONS}',member='Notify'",
+    "type='method_return'",
+    f"type='signal',interface='{NOTIFICATIONS}'",
+]
+"""What the notifications monitor records: Notify calls, every reply (to pair a Notify with the
+id it was answered with) and the server's signals."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,10 +231,12 @@ class NotificationServer:
         self._invoked: list[tuple[int, str]] = []
         self._closed: list[tuple[int, int]] = []
         self._control = open_dbus_connection(env["DBUS_SESSION_BUS_ADDRESS"])
-        self._monitor = _monitor_connection(env["DBUS_SESSION_BUS_ADDRESS"])
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name=f"{STACK_THREAD_PREFIX}-notify")
-        self._thread.start()
+        self._monitor = MonitorThread(
+            env["DBUS_SESSION_BUS_ADDRESS"],
+            MONITOR_RULES,
+            self._record,
+            f"{STACK_THREAD_PREFIX}-notify",
+        )
 
     def start(self) -> None:
         """Start dunst and wait until it owns org.freedesktop.Notifications."""
@@ -308,29 +318,20 @@ class NotificationServer:
         return [self._dunst] if self._dunst is not None else []
 
     def fds(self) -> set[int]:
-        socks = (self._control.sock, self._monitor.sock)
-        return {s.fileno() for s in socks if s.fileno() >= 0}
+        fd = self._control.sock.fileno()
+        return self._monitor.fds() | ({fd} if fd >= 0 else set())
 
     def close(self) -> None:
         """Stop dunst and the monitor."""
         self.stop()
-        self._stopping.set()
-        self._thread.join(5)
         self._monitor.close()
         self._control.close()
 
-    def _watch(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                msg = self._monitor.receive(timeout=0.1)
-            except TimeoutError:
-                continue
-            except (OSError, ValueError):
-                return
-            with self._lock:
-                self._record(msg)
-
     def _record(self, msg: Message) -> None:
+        with self._lock:
+            self._record_locked(msg)
+
+    def _record_locked(self, msg: Message) -> None:
         fields, kind = msg.header.fields, msg.header.message_type
         member = fields.get(HeaderFields.member)
         if kind == MessageType.method_call and member == "Notify":
@@ -348,21 +349,6 @@ class NotificationServer:
             self._invoked.append((int(msg.body[0]), str(msg.body[1])))
         elif member == "NotificationClosed":
             self._closed.append((int(msg.body[0]), int(msg.body[1])))
-
-
-def _monitor_connection(address: str) -> DBusConnection:
-    conn = open_dbus_connection(address)
-    rules = [
-        f"type='method_call',interface='{NOTIFICATIONS}',member='Notify'",
-        "type='method_return'",
-        f"type='signal',interface='{NOTIFICATIONS}'",
-    ]
-    try:
-        unwrap_msg(conn.send_and_get_reply(Monitoring().BecomeMonitor(rules), timeout=5))
-    except Exception:
-        conn.close()
-        raise
-    return conn
 
 
 @dataclass(frozen=True, slots=True)
