@@ -7,7 +7,7 @@ answer, so what it records is exactly what the bus carried. `close()` stops the 
 the connection.
 
 The thread's name is how leak guards recognise it: a monitor that belongs to a running desktop is
-named with the desktop's prefix (`tests.kit.desktop.STACK_THREAD_PREFIX`) and may outlive a test;
+named with the desktop's prefix (`tests.kit.leaks.STACK_THREAD_PREFIX`) and may outlive a test;
 any other must be closed by the test that opened it.
 """
 

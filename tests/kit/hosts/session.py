@@ -24,18 +24,14 @@ from jeepney import DBusAddress, new_method_call
 from jeepney.io.blocking import open_dbus_connection
 from jeepney.wrappers import unwrap_msg
 
-from tests.kit import desktop
-from tests.kit.desktop import (
-    BUS_CONFIG,
-    BrowserStandIn,
-    NotificationServer,
-    StackProcess,
-    make_browser,
-)
+from tests.kit.browser import BrowserStandIn, make_browser
 from tests.kit.hosts.screen import HostScreen
 from tests.kit.hosts.servers import SETTINGS, xembed_layout
 from tests.kit.hosts.traffic import MenuTraffic
+from tests.kit.leaks import register_stack, unregister_stack
+from tests.kit.notifications import NotificationServer
 from tests.kit.sni_host import MenuNode, SniItem, StatusNotifierHost
+from tests.kit.stack import StackProcess, start_bus
 from tests.kit.wait import wait_for
 
 WATCHER = "org.kde.StatusNotifierWatcher"
@@ -122,7 +118,7 @@ class HostSession(HostScreen):
 
     def start(self) -> None:
         """Start the host; on any failure stop what was started and say which step failed."""
-        desktop.register_stack(self)
+        register_stack(self)
         try:
             self._start()
         except BaseException:
@@ -141,11 +137,7 @@ class HostSession(HostScreen):
 
     def start_bus(self, base: dict[str, str]) -> None:
         """A private session bus (no activation: only what the session starts exists)."""
-        (self.tmp / "bus.conf").write_text(BUS_CONFIG.format(dir=self.tmp))
-        argv = ["dbus-daemon", f"--config-file={self.tmp / 'bus.conf'}", "--nofork"]
-        bus, self.bus_address = desktop.start_reporting(
-            [*argv, "--print-address={fd}"], base, self.tmp / "bus.log"
-        )
+        bus, self.bus_address = start_bus(self.tmp, base, self.tmp / "bus.log")
         self.processes.append(bus)
         self.host_programs["dbus-daemon"] = bus
         self.traffic = MenuTraffic(self.bus_address)
@@ -171,7 +163,7 @@ class HostSession(HostScreen):
             proc.stop()
         self.processes.clear()
         self._sweep()
-        desktop.unregister_stack(self)
+        unregister_stack(self)
 
     def _sweep(self) -> None:
         """End what a host daemonised out of its process group (Plasma starts a second kded5

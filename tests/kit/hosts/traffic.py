@@ -18,11 +18,12 @@ from typing import Any
 from jeepney import HeaderFields, MessageType
 from jeepney.low_level import Message
 
+from tests.kit.leaks import STACK_THREAD_PREFIX
 from tests.kit.monitor_thread import MonitorThread
 from tests.kit.sni_host import DBUSMENU, MenuNode, parse_layout
 from tests.kit.wait import wait_for
 
-THREAD_NAME = "desktop-stack-host-traffic"
+THREAD_NAME = f"{STACK_THREAD_PREFIX}-host-traffic"
 """A host session's monitor lives as long as the session: named as a desktop thread."""
 MONITOR_RULES = [
     f"type='method_call',interface='{DBUSMENU}'",
