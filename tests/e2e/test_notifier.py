@@ -64,6 +64,11 @@ def test_a_notification_with_a_button_and_a_click_action(on_desktop_bus: Desktop
     assert not [t for t in threading.enumerate() if t.name == "porttray-notifier"]
 
 
+def logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """What the notifier has logged so far."""
+    return [r for r in caplog.records if r.name == "tray.notify"]
+
+
 def test_falls_back_while_the_server_is_away_and_recovers(
     on_desktop_bus: Desktop, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -92,10 +97,12 @@ def test_falls_back_while_the_server_is_away_and_recovers(
         notifications.start()
     notifier.notify("Back again", "e")
     notifications.wait_for(lambda n: n.summary == "Back again")
+    # dunst's answer is on the bus before the notifier has handled it: wait for its word on it
+    assert wait_for(lambda: len(logged(caplog)) == 4, 5), logged(caplog)
     notifier.stop()
 
     assert len(fallback.shown) == 3
-    ours = [r for r in caplog.records if r.name == "tray.notify"]
+    ours = logged(caplog)
     assert [r.levelname for r in ours] == ["WARNING", "INFO", "WARNING", "INFO"]
     assert "unavailable" in ours[0].getMessage()
     assert "available again" in ours[1].getMessage()
