@@ -9,10 +9,7 @@ closing, and the badge changes with the count. A failure names the host and the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,10 +17,15 @@ from PIL import Image, ImageChops
 
 from tests.conftest import wait_for
 from tests.kit.hosts import ALL_HOSTS_ENV, HOSTS, HostSpec, all_hosts
-from tests.kit.hosts.driver import HostTray, differs, settled_menu_image, settled_tray_area
-from tests.kit.hosts.servers import DEFAULT_TITLE, serve
-from tests.kit.hosts.session import HostSession
-from tests.kit.sni_host import MenuNode
+from tests.kit.hosts.driver import HostTray, differs, settled_tray_area
+from tests.kit.hosts.servers import serve
+from tests.kit.hosts.steps import (
+    a_server_added_to_the_open_menu,
+    backend,
+    left_click_opens_the_menu,
+    listed,
+    wait_for_entry,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.hosts]
 
@@ -53,12 +55,6 @@ def tray(
         yield tray
     finally:
         session.close()
-
-
-def backend(session: HostSession) -> str:
-    """The tray backend porttray says it runs on ("appindicator", "gtk", "sni", ...)."""
-    found = re.search(r"porttray is running \((\S+) backend", session.porttray_log())
-    return found.group(1) if found else "unknown"
 
 
 KDE_UNFINISHED = (
@@ -208,55 +204,6 @@ def test_a_left_click_opens_the_menu(
         left_click_opens_the_menu(tray)
 
 
-def left_click_opens_the_menu(tray: HostTray) -> None:
-    session = tray.session
-    with session.step("a left click on the icon opens the menu"):
-        left, top, right, bottom = tray.icon
-        x, y = (left + right) // 2, (top + bottom) // 2
-        session.point(x, y)
-        opened = False
-        for _ in range(2):  # as in HostTray.open_menu: a panel may drop a first click
-            session.click(x, y, 1)
-            opened = wait_for(session.menu_open, 5, 0.1)
-            if opened:
-                break
-        session.screenshot(session.artifact("left-click"))
-        assert opened, "no menu on screen 5 s after a left click"
-    tray.close_menu()
-
-
-@dataclass(frozen=True)
-class OpenMenu:
-    height: int
-    image: Image.Image | None
-
-
-@contextmanager
-def a_server_added_to_the_open_menu(tray: HostTray, tmp_path: Path) -> Iterator[OpenMenu]:
-    """With one server listed, open the menu, start a second server and wait until the host
-    has the new menu (or, on XEmbed, porttray lists the server); yields the menu as it was."""
-    session = tray.session
-    with listed(tray, tmp_path / "first"):
-        with session.step("open the menu"):
-            tray.open_menu()
-            session.park_pointer()
-            before = OpenMenu(session.menu_height(), settled_menu_image(session))
-        mark = session.traffic.mark() if session.traffic else 0
-        with serve(tmp_path / "second") as port:
-            if session.traffic is not None and session.item is not None:
-                added = next(
-                    n for n in wait_for_entry(session, port).children if f":{port} " in n.text
-                )
-                with session.step("the host fetches the menu with the new server"):
-                    session.traffic.wait_for_layout(
-                        lambda lay: added.id in {n.id for n in lay.walk()}, 15, mark
-                    )
-            else:
-                wait_for_entry(session, port)
-            yield before
-        tray.close_menu()
-
-
 def test_the_badge_changes_with_the_count(tray: HostTray, tmp_path: Path) -> None:
     session = tray.session
     with listed(tray, tmp_path / "one"):
@@ -274,34 +221,3 @@ def test_the_badge_changes_with_the_count(tray: HostTray, tmp_path: Path) -> Non
                 for name, image in (("badge-1", before), ("badge-2", after)):
                     image.resize((image.width * 6, image.height * 6)).save(session.artifact(name))
                 session.screenshot(session.artifact("badge-screen"))
-
-
-@contextmanager
-def listed(tray: HostTray, tmp: Path, title: str = DEFAULT_TITLE, body: str = "") -> Iterator[int]:
-    """A test's own server once porttray lists it; its port. On XEmbed the menu is not on the bus:
-    there, once the CLI lists the server, also until the tray redrew its badge for it (the icon is
-    redrawn right after the menu is handed over, so a menu opened from then on has the server)."""
-    session = tray.session
-    before = tray.settled_icon() if session.item is None else None
-    with serve(tmp, title, body) as port:
-        wait_for_entry(session, port, title)
-        if before is not None:
-            with session.step(f"the tray redraws its badge for :{port}"):
-                redrawn = wait_for(lambda: differs(tray.icon_image(), before), 10, 0.2)
-                assert redrawn, "the icon did not change"
-        yield port
-
-
-def wait_for_entry(session: HostSession, port: int, title: str = DEFAULT_TITLE) -> MenuNode:
-    """porttray's exported menu once it lists the server on `port` with its page title (after
-    the probe: a rename after the menu opened would close it on pystray's GTK paths)."""
-
-    def listed(layout: MenuNode) -> bool:
-        return any(n.text.startswith(f":{port} ") and title in n.text for n in layout.children)
-
-    with session.step(f"porttray lists :{port} as {title!r}"):
-        if session.item is None:  # XEmbed: the menu is not on the bus; ask the CLI
-            assert wait_for(lambda: listed(session.current_layout()), 15, 0.5), session.listed()
-            return session.current_layout()
-        assert session.reader is not None
-        return session.reader.wait_for(listed, 15, session.item)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for
-from tests.kit.desktop import BUS_CONFIG, Desktop, StackProcess, _start_reporting
+from tests.kit.desktop import BUS_CONFIG, Desktop, StackProcess, start_reporting
 from tests.kit.sni_host import StatusNotifierHost
 from tests.kit.tray_driver import end, start
 
@@ -44,7 +44,7 @@ def private_bus(tmp_path: Path) -> Iterator[tuple[StackProcess, str]]:
     (tmp_path / "bus.conf").write_text(config)
     argv = ["dbus-daemon", f"--config-file={tmp_path / 'bus.conf'}", "--nofork"]
     bus: StackProcess
-    bus, address = _start_reporting([*argv, "--print-address={fd}"], {}, tmp_path / "bus.log")
+    bus, address = start_reporting([*argv, "--print-address={fd}"], {}, tmp_path / "bus.log")
     try:
         yield bus, address
     finally:

@@ -93,6 +93,17 @@ def trayer(desktop: Desktop) -> Iterator[None]:
         desktop.tray.start()
 
 
+def docked_screen(env: dict[str, str], icon_at: tuple[int, int, int, int]) -> Image.Image:
+    """The screen with the icon docked, kept with a 4x crop of the icon; fails on a blank icon."""
+    x, y, w, h = icon_at
+    artifacts = artifacts_dir()
+    docked = screenshot(env, artifacts / "xembed-docked.png")
+    icon = docked.crop((x, y, x + w, y + h))
+    icon.resize((w * 4, h * 4), Image.Resampling.NEAREST).save(artifacts / "xembed-icon.png")
+    assert max(ImageStat.Stat(icon).stddev) > 20, "the docked icon is blank"
+    return docked
+
+
 def test_icon_docks_in_trayer_and_a_click_opens_the_menu(
     desktop: Desktop, trayer: None, tmp_path: Path
 ) -> None:
@@ -108,14 +119,7 @@ def test_icon_docks_in_trayer_and_a_click_opens_the_menu(
         try:
             assert wait_for(lambda: window_geometry(desktop.env, "porttray: ") is not None, 15)
             x, y, w, h = window_geometry(desktop.env, "porttray: ") or (0, 0, 0, 0)
-            artifacts = artifacts_dir()
-            docked = screenshot(desktop.env, artifacts / "xembed-docked.png")
-            icon = docked.crop((x, y, x + w, y + h))
-            icon.resize((w * 4, h * 4), Image.Resampling.NEAREST).save(
-                artifacts / "xembed-icon.png"
-            )
-            assert max(ImageStat.Stat(icon).stddev) > 20, "the docked icon is blank"
-
+            docked = docked_screen(desktop.env, (x, y, w, h))
             subprocess.run(
                 # a right click: on pystray's GTK status icon a left click runs the default item
                 ["xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "3"],
@@ -125,7 +129,7 @@ def test_icon_docks_in_trayer_and_a_click_opens_the_menu(
             )
 
             def menu_shown() -> bool:
-                after = screenshot(desktop.env, artifacts / "xembed-menu.png")
+                after = screenshot(desktop.env, artifacts_dir() / "xembed-menu.png")
                 return changed_region(docked, after) is not None
 
             assert wait_for(menu_shown, 10, step=0.5), "no menu opened on click"

@@ -101,6 +101,19 @@ def _replace(path: Path, text: str) -> None:
     os.replace(temp, path)
 
 
+def watching(path: Path, rec: Recorder, hooks: Hooks) -> Monitor:
+    """A monitor that follows the settings file at `path`, as the tray's does."""
+    watcher = ConfigWatcher(path)
+    return Monitor(
+        open_engine(),
+        hooks,
+        config=watcher.config,
+        interval=0.05,
+        identify=rec.identify,
+        watcher=watcher,
+    )
+
+
 def test_rules_from_a_live_settings_file(tmp_path: Path) -> None:
     """ignore hides, silent shows without a note, open-browser opens; edits apply; garbage is
     reported once and the last good settings stay."""
@@ -113,15 +126,7 @@ def test_rules_from_a_live_settings_file(tmp_path: Path) -> None:
         )
         rec, opened, errors = Recorder(), list[int](), list[str]()
         hooks = Hooks(rec.on_state, rec.on_notes, lambda s: opened.append(s.port), errors.append)
-        watcher = ConfigWatcher(path)
-        mon = Monitor(
-            open_engine(),
-            hooks,
-            config=watcher.config,
-            interval=0.05,
-            identify=rec.identify,
-            watcher=watcher,
-        )
+        mon = watching(path, rec, hooks)
         mon.start()
         try:
             assert wait_for(lambda: len(mon.state.config.rules) == 2, 5)

@@ -9,9 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from jeepney import HeaderFields, MessageType
-from jeepney.bus_messages import Monitoring, message_bus
+from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import open_dbus_connection
+from jeepney.low_level import Message
 from jeepney.wrappers import unwrap_msg
+
+from tests.kit.monitor_thread import MonitorThread
+
+THREAD_NAME = "test-bus-monitor"
+"""Not a desktop thread: the test that opens a `BusMonitor` closes it (the leak guard checks)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,40 +35,29 @@ class BusMonitor:
     """What `unique_name` sends, recorded on a thread until `close()`."""
 
     def __init__(self, address: str, unique_name: str) -> None:
-        self._conn = open_dbus_connection(address)
         rules = [
             f"type='signal',sender='{unique_name}'",
             f"type='method_call',sender='{unique_name}'",
         ]
-        unwrap_msg(self._conn.send_and_get_reply(Monitoring().BecomeMonitor(rules), timeout=5))
         self._seen: list[Seen] = []
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="test-bus-monitor")
-        self._thread.start()
+        self._monitor = MonitorThread(address, rules, self._record, THREAD_NAME)
 
-    def _watch(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                msg = self._conn.receive(timeout=0.1)
-            except TimeoutError:
-                continue
-            except (OSError, ValueError):
-                return
-            fields = msg.header.fields
-            kind = {MessageType.signal: "signal", MessageType.method_call: "call"}.get(
-                msg.header.message_type
-            )
-            if kind is None:
-                continue
-            seen = Seen(
-                kind,
-                str(fields.get(HeaderFields.interface, "")),
-                str(fields.get(HeaderFields.member, "")),
-                tuple(msg.body),
-            )
-            with self._lock:
-                self._seen.append(seen)
+    def _record(self, msg: Message) -> None:
+        fields = msg.header.fields
+        kind = {MessageType.signal: "signal", MessageType.method_call: "call"}.get(
+            msg.header.message_type
+        )
+        if kind is None:
+            return
+        seen = Seen(
+            kind,
+            str(fields.get(HeaderFields.interface, "")),
+            str(fields.get(HeaderFields.member, "")),
+            tuple(msg.body),
+        )
+        with self._lock:
+            self._seen.append(seen)
 
     @property
     def seen(self) -> list[Seen]:
@@ -78,9 +73,7 @@ class BusMonitor:
         return [s for s in self.seen if not names or s.member in names]
 
     def close(self) -> None:
-        self._stopping.set()
-        self._thread.join(5)
-        self._conn.close()
+        self._monitor.close()
 
 
 def unique_name(address: str, name: str) -> str:

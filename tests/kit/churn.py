@@ -47,6 +47,10 @@ class ChurnPlan:
         return math.ceil(self.rate * self.long_max * 2) + 4
 
 
+Held = list[tuple[float, int, socket.socket]]
+"""A worker's open listeners as a heap: (when to close, port, socket)."""
+
+
 def _fresh_listener(recent: dict[int, float]) -> tuple[socket.socket, int]:
     """A socket listening on 127.0.0.1 on a port this worker has not used lately."""
     while True:
@@ -66,7 +70,7 @@ def churn(plan: ChurnPlan, out: IO[str], control: int) -> None:
     end of the warm-up. Ends early when `control` (the parent's pipe) reaches end of file.
     """
     rng = random.Random(plan.seed)
-    held: list[tuple[float, int, socket.socket]] = []
+    held: Held = []
     recent: dict[int, float] = {}
     opened, next_open, warm = 0, time.monotonic(), plan.warmup == 0
     try:
@@ -79,18 +83,10 @@ def churn(plan: ChurnPlan, out: IO[str], control: int) -> None:
                     return
                 next_open = time.monotonic()
             now = time.monotonic()
-            while held and held[0][0] <= now:
-                _, port, sock = heapq.heappop(held)
-                out.write(f"C {port} {time.time():.6f}\n")
-                sock.close()
-                recent[port] = time.monotonic()
+            _close_due(held, recent, now, out)
             cap = plan.count if warm else plan.warmup
             if opened < cap and now >= next_open and len(held) < plan.slots:
-                sock, port = _fresh_listener(recent)
-                out.write(f"O {port} {time.time():.6f}\n")
-                short = rng.random() < plan.short_share
-                life = plan.short_life if short else rng.uniform(plan.long_min, plan.long_max)
-                heapq.heappush(held, (time.monotonic() + life, port, sock))
+                _open_one(plan, rng, held, recent, out)
                 opened += 1
                 next_open = max(next_open + rng.expovariate(plan.rate), now - 1.0)
             out.flush()
@@ -103,6 +99,26 @@ def churn(plan: ChurnPlan, out: IO[str], control: int) -> None:
     finally:
         for _, _, sock in held:
             sock.close()
+
+
+def _close_due(held: Held, recent: dict[int, float], now: float, out: IO[str]) -> None:
+    """Close every listener whose time is up, reporting each right before close()."""
+    while held and held[0][0] <= now:
+        _, port, sock = heapq.heappop(held)
+        out.write(f"C {port} {time.time():.6f}\n")
+        sock.close()
+        recent[port] = time.monotonic()
+
+
+def _open_one(
+    plan: ChurnPlan, rng: random.Random, held: Held, recent: dict[int, float], out: IO[str]
+) -> None:
+    """Open one listener, report it right after listen(), and draw how long it is held."""
+    sock, port = _fresh_listener(recent)
+    out.write(f"O {port} {time.time():.6f}\n")
+    short = rng.random() < plan.short_share
+    life = plan.short_life if short else rng.uniform(plan.long_min, plan.long_max)
+    heapq.heappush(held, (time.monotonic() + life, port, sock))
 
 
 def _worker_main(plan_json: str) -> int:

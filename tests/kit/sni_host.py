@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from jeepney import DBusAddress, HeaderFields, MessageType, new_method_call
@@ -25,6 +24,20 @@ from jeepney.bus_messages import MatchRule, message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 from jeepney.low_level import Message
 from jeepney.wrappers import new_error, new_method_return, new_signal, unwrap_msg
+
+from tests.kit.leaks import STACK_THREAD_PREFIX
+from tests.kit.menu_layout import MenuNode, RawLayout, parse_layout
+
+__all__ = [
+    "DBUSMENU",
+    "ITEM_INTERFACE",
+    "WATCHER",
+    "MenuNode",
+    "RawLayout",
+    "SniItem",
+    "StatusNotifierHost",
+    "parse_layout",
+]
 
 WATCHER = "org.kde.StatusNotifierWatcher"
 WATCHER_PATH = "/StatusNotifierWatcher"
@@ -44,78 +57,11 @@ INTROSPECTION = f"""<node><interface name="{WATCHER}">
 </interface></node>"""
 
 
-RawLayout = tuple[int, dict[str, tuple[str, Any]], list[tuple[str, Any]]]
-"""GetLayout's `(ia{sv}av)` as jeepney returns it: variants are (signature, value) pairs."""
-
-
 class SniItem(NamedTuple):
     """A registered tray item."""
 
     bus_name: str
     object_path: str
-
-
-@dataclass(frozen=True, slots=True)
-class MenuNode:
-    """One entry of an item's exported menu, as a tray host sees it."""
-
-    id: int
-    label: str
-    """The raw dbusmenu label (underscores mark mnemonics; see `text`)."""
-    enabled: bool
-    visible: bool
-    type: str
-    """"standard" or "separator"."""
-    toggle_type: str
-    """"", "checkmark" or "radio"."""
-    toggle_state: int
-    """-1 (none), 0 (off) or 1 (on)."""
-    children_display: str
-    """"submenu" when the entry opens a submenu."""
-    children: tuple[MenuNode, ...]
-
-    @property
-    def text(self) -> str:
-        """The label as displayed: "__" is one underscore, other underscores are dropped."""
-        return "_".join(part.replace("_", "") for part in self.label.split("__"))
-
-    def walk(self) -> Iterator[MenuNode]:
-        """This node and all below it, depth first."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
-
-    def find(self, predicate: Callable[[MenuNode], bool]) -> MenuNode | None:
-        """The first node (depth first) that satisfies `predicate`."""
-        return next((node for node in self.walk() if predicate(node)), None)
-
-    def labels(self) -> list[str]:
-        """The displayed text of every visible non-separator entry, depth first."""
-        return [n.text for n in self.walk() if n.id != 0 and n.visible and n.type != "separator"]
-
-    def render(self, depth: int = 0) -> str:
-        """A readable tree, for assertion messages."""
-        flags = "" if self.enabled else " (disabled)"
-        flags += "" if self.toggle_state < 0 else f" [{'x' if self.toggle_state else ' '}]"
-        line = "  " * depth + ("----" if self.type == "separator" else self.text) + flags
-        return "\n".join([line, *(child.render(depth + 1) for child in self.children)])
-
-
-def parse_layout(raw: RawLayout) -> MenuNode:
-    """A `MenuNode` tree from the `(ia{sv}av)` structure of `GetLayout`."""
-    node_id, props, children = raw
-    values = {key: value for key, (_sig, value) in props.items()}
-    return MenuNode(
-        id=node_id,
-        label=str(values.get("label", "")),
-        enabled=bool(values.get("enabled", True)),
-        visible=bool(values.get("visible", True)),
-        type=str(values.get("type", "standard")),
-        toggle_type=str(values.get("toggle-type", "")),
-        toggle_state=int(values.get("toggle-state", -1)),
-        children_display=str(values.get("children-display", "")),
-        children=tuple(parse_layout(child) for _sig, child in children),
-    )
 
 
 class StatusNotifierHost:
@@ -147,7 +93,7 @@ class StatusNotifierHost:
             raise RuntimeError(f"{WATCHER} is already owned on {self.address}")
         self._server, self._stopping = conn, threading.Event()
         self._thread = threading.Thread(
-            target=self._serve, args=(conn, self._stopping), name="desktop-stack-sni-host"
+            target=self._serve, args=(conn, self._stopping), name=f"{STACK_THREAD_PREFIX}-sni-host"
         )
         self._thread.start()
 

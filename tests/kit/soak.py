@@ -7,156 +7,18 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.kit.churn import Churn, ChurnPlan, Life, churning
+from tests.kit.churn import Churn, Life, churning
 from tests.kit.desktop import Desktop
 from tests.kit.machine import machine_facts
 from tests.kit.sampling import ProcSample
 from tests.kit.soak_match import attribute
+from tests.kit.soak_records import INTERVAL, ISOLATED, Oracle, Sample, SoakConfig, SoakResult
 from tests.kit.tray_process import TrayProcess, running_tray
 from tests.kit.watch import WatchEvent, WatchProcess
 
-INTERVAL = 0.5
-"""The tray's default poll interval, in seconds."""
-TARGET_RSS_GROWTH_MIB = 5.0
-ISOLATED = "PORTTRAY_SOAK_ISOLATED"
-"""Set (to 1) in the environment of a soak run in a private network namespace."""
-
-
-@dataclass(frozen=True, slots=True)
-class SoakConfig:
-    """How big one soak is."""
-
-    listeners: int
-    """Listeners opened in all."""
-    rate: float
-    """Openings per second, over all workers."""
-    workers: int
-    """Worker processes."""
-    warmup: int
-    """Listeners opened (and closed) before the reference sample is taken."""
-    sample_every: float
-    """Seconds between samples."""
-    long_min: float = 0.6
-    long_max: float = 2.0
-    short_share: float = 0.15
-    short_life: float = 0.05
-    seed: int = 1
-
-    @staticmethod
-    def make(quick: bool) -> SoakConfig:
-        """The quick (about a minute) or the long (about 25 minutes) soak."""
-        if quick:
-            return SoakConfig(listeners=600, rate=12.0, workers=4, warmup=100, sample_every=10.0)
-        return SoakConfig(listeners=20000, rate=13.5, workers=4, warmup=200, sample_every=10.0)
-
-    def plans(self) -> list[ChurnPlan]:
-        """Each worker's share."""
-        share = [self.listeners // self.workers] * self.workers
-        share[0] += self.listeners - sum(share)
-        return [
-            ChurnPlan(
-                count=n,
-                rate=self.rate / self.workers,
-                long_min=self.long_min,
-                long_max=self.long_max,
-                short_share=self.short_share,
-                short_life=self.short_life,
-                seed=self.seed * 1000 + i,
-                warmup=self.warmup // self.workers,
-            )
-            for i, n in enumerate(share)
-        ]
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """The tray process at one moment of the soak."""
-
-    t: float
-    """Seconds since the churn started."""
-    opened: int
-    """Listeners opened so far."""
-    notifications: int
-    """Notifications dunst was sent so far (from the tray's start)."""
-    tray: ProcSample
-    watch_rss_mib: float
-
-
-@dataclass(frozen=True, slots=True)
-class Oracle:
-    """What `porttray watch` saw of the churn, against what really happened."""
-
-    opened: int
-    """Listeners the workers opened."""
-    long_lived: int
-    """Of them, held longer than the poll interval."""
-    long_missed_open: int
-    """Long-lived listeners with no opened event."""
-    long_missed_close: int
-    """Long-lived listeners with no closed event."""
-    shortest_missed_s: float | None
-    """The shortest lifetime among the long-lived ones missed (None: none missed)."""
-    sub_interval: int
-    """Listeners held no longer than the interval."""
-    sub_interval_seen: int
-    """Of them, reported opened."""
-    unmatched_events: int
-    """Events about the workers' processes that match no listener (0 expected)."""
-    events: int
-    """All events about the workers' processes."""
-
-
-@dataclass(frozen=True, slots=True)
-class SoakResult:
-    """Everything one soak measured."""
-
-    mode: str
-    config: SoakConfig
-    seconds: float
-    """The churn's wall time after the warm-up."""
-    rate: float
-    """Listeners opened per second after the warm-up, achieved."""
-    start: Sample
-    """Right after the tray was ready, before the churn."""
-    reference: Sample
-    """After the warm-up listeners had come and gone and the tray had settled."""
-    end: Sample
-    """After the churn, once the tray had settled."""
-    samples: tuple[Sample, ...]
-    """Every sample, in order."""
-    oracle: Oracle
-    notifications: int
-    """Notifications sent during the churn."""
-    tray_exit: int | None
-    tray_tracebacks: int
-    watch_tracebacks: int
-    machine: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def rss_growth_mib(self) -> float:
-        return self.end.tray.rss_mib - self.reference.tray.rss_mib
-
-    @property
-    def peak_rss_growth_mib(self) -> float:
-        after = [s.tray.rss_mib for s in self.samples if s.t >= self.reference.t]
-        return max(after) - self.reference.tray.rss_mib
-
-    def targets(self) -> dict[str, bool]:
-        o = self.oracle
-        return {
-            f"RSS growth <= {TARGET_RSS_GROWTH_MIB:g} MiB": self.rss_growth_mib
-            <= TARGET_RSS_GROWTH_MIB,
-            "fds flat (±2)": abs(self.end.tray.fds - self.reference.tray.fds) <= 2,
-            "threads flat": self.end.tray.steady_threads == self.reference.tray.steady_threads,
-            "no long-lived listener missed": o.long_missed_open == 0 and o.long_missed_close == 0,
-            "notifications << listeners": self.notifications * 10 < o.opened,
-            "no tracebacks, exit 0": self.tray_tracebacks == 0
-            and self.watch_tracebacks == 0
-            and self.tray_exit == 0,
-        }
+__all__ = ["INTERVAL", "SoakConfig", "SoakResult", "match", "soak"]
 
 
 def match(lives: list[Life], events: list[WatchEvent], interval: float = INTERVAL) -> Oracle:
@@ -219,6 +81,54 @@ def _quiet(tray: TrayProcess, least: float, most: float, back_to: ProcSample | N
         last = now
 
 
+class _Run:
+    """One soak in progress: the samples taken so far, and the churn driven phase by phase."""
+
+    def __init__(
+        self,
+        desktop: Desktop,
+        tray: TrayProcess,
+        watch: WatchProcess,
+        churn_: Churn,
+        config: SoakConfig,
+        say: Callable[[str], None],
+    ) -> None:
+        self.desktop, self.tray, self.watch, self.churn = desktop, tray, watch, churn_
+        self.config, self.say = config, say
+        self.t0 = time.monotonic()
+        self.samples = [_sample(desktop, tray, watch, churn_, self.t0)]
+        self.next_at = self.t0 + config.sample_every
+
+    def take(self, tag: str = "") -> Sample:
+        self.samples.append(_sample(self.desktop, self.tray, self.watch, self.churn, self.t0))
+        self.say(sample_row(self.samples[-1], tag))
+        return self.samples[-1]
+
+    def churn_until(self, finished: Callable[[], bool]) -> None:
+        """Let the workers go on until `finished`, sampling every `sample_every` seconds."""
+        while not finished():
+            if time.monotonic() >= self.next_at:
+                self.next_at += self.config.sample_every
+                self.take()
+                self.desktop.notifications.close_all()  # as a user would: dunst keeps them
+            time.sleep(0.1)
+
+    def phases(self) -> tuple[Sample, Sample, float]:
+        """The warm-up, then the churn proper: the reference and end samples, the churn's time."""
+        self.say(SAMPLE_HEAD)
+        self.say(sample_row(self.samples[0], "start"))
+        self.churn.go()
+        self.churn_until(self.churn.warm)
+        _quiet(self.tray, least=3.0, most=10.0, back_to=None)
+        reference = self.take("warm")
+        main_start = time.monotonic()
+        self.churn.go()
+        self.churn_until(self.churn.done)
+        seconds = time.monotonic() - main_start
+        _quiet(self.tray, least=3.0, most=15.0, back_to=reference.tray)
+        return reference, self.take("end"), seconds
+
+
 def soak(
     desktop: Desktop,
     config: SoakConfig,
@@ -231,38 +141,12 @@ def soak(
         watch = WatchProcess(desktop.env, workdir / "watch.log")
         try:
             watch.wait_ready()
-            t0 = time.monotonic()
-            samples = [_sample(desktop, tray, watch, churn_, t0)]
-            next_at = [t0 + config.sample_every]
-
-            def take(tag: str = "") -> Sample:
-                samples.append(_sample(desktop, tray, watch, churn_, t0))
-                say(sample_row(samples[-1], tag))
-                return samples[-1]
-
-            def churn_until(finished: Callable[[], bool]) -> None:
-                while not finished():
-                    if time.monotonic() >= next_at[0]:
-                        next_at[0] += config.sample_every
-                        take()
-                        desktop.notifications.close_all()  # as a user would: dunst keeps them
-                    time.sleep(0.1)
-
-            say(SAMPLE_HEAD)
-            say(sample_row(samples[0], "start"))
-            churn_.go()
-            churn_until(churn_.warm)
-            _quiet(tray, least=3.0, most=10.0, back_to=None)
-            reference = take("warm")
-            main_start = time.monotonic()
-            churn_.go()
-            churn_until(churn_.done)
-            seconds = time.monotonic() - main_start
-            _quiet(tray, least=3.0, most=15.0, back_to=reference.tray)
-            end = take("end")
+            run = _Run(desktop, tray, watch, churn_, config, say)
+            reference, end, seconds = run.phases()
         finally:
             watch.stop()
         oracle = match(churn_.records(), watch.collected())
+    samples = run.samples
     return SoakResult(
         mode=mode,
         config=config,
@@ -277,9 +161,7 @@ def soak(
         tray_exit=tray.exit_code,
         tray_tracebacks=tray.tracebacks(),
         watch_tracebacks=watch.tracebacks(),
-        machine=machine_facts(
-            "end", isolated_netns=os.environ.get("PORTTRAY_SOAK_ISOLATED") == "1"
-        ),
+        machine=machine_facts("end", isolated_netns=os.environ.get(ISOLATED) == "1"),
     )
 
 

@@ -19,7 +19,7 @@ from typing import Protocol
 
 
 class LifeLike(Protocol):
-    """A listener a worker held (benchmarks/soak.py's `Life`)."""
+    """A listener a worker held (tests/kit/churn.py's `Life`)."""
 
     @property
     def pid(self) -> int: ...
@@ -32,7 +32,7 @@ class LifeLike(Protocol):
 
 
 class EventLike(Protocol):
-    """An event `porttray watch` reported (benchmarks/soak.py's `WatchEvent`)."""
+    """An event `porttray watch` reported (tests/kit/watch.py's `WatchEvent`)."""
 
     @property
     def kind(self) -> str: ...

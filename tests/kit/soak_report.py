@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from tests.kit.sampling import ProcSample
-from tests.kit.soak import INTERVAL, SoakResult
+from tests.kit.soak_records import INTERVAL, SoakResult
 
 
 def render(r: SoakResult) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,77 +23,24 @@ from jeepney import DBusAddress, new_method_call
 from jeepney.io.blocking import open_dbus_connection
 from jeepney.wrappers import unwrap_msg
 
-from tests.kit import desktop
-from tests.kit.desktop import (
-    BUS_CONFIG,
-    BrowserStandIn,
-    NotificationServer,
-    StackProcess,
-    make_browser,
-)
+from tests.kit.browser import BrowserStandIn, make_browser
+from tests.kit.hosts.program import HostProgram, artifacts_dir
 from tests.kit.hosts.screen import HostScreen
 from tests.kit.hosts.servers import SETTINGS, xembed_layout
 from tests.kit.hosts.traffic import MenuTraffic
+from tests.kit.leaks import register_stack, unregister_stack
+from tests.kit.notifications import NotificationServer
 from tests.kit.sni_host import MenuNode, SniItem, StatusNotifierHost
+from tests.kit.stack import StackProcess, start_bus
 from tests.kit.wait import wait_for
 
 WATCHER = "org.kde.StatusNotifierWatcher"
-ARTIFACTS_ENV = "PORTTRAY_TEST_ARTIFACTS"
 
-
-class HostProgram(StackProcess):
-    """A program of a host, in a process group of its own: stopping it ends every process it
-    started too, even helpers a crashed parent left behind (a panel's plugin wrappers)."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.argv, self.log = argv, log
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                argv,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=out,
-                start_new_session=True,
-            )
-
-    def group(self) -> list[psutil.Process]:
-        """The live processes of its group (the program itself and what it started)."""
-        found = []
-        for proc in psutil.process_iter():
-            with contextlib.suppress(psutil.Error):
-                if os.getpgid(proc.pid) == self.pid and proc.status() != psutil.STATUS_ZOMBIE:
-                    found.append(proc)
-        return found
-
-    def stop(self) -> None:
-        """End the whole group: SIGTERM, then SIGKILL what is left after 5 s; reap."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(5)
-            if wait_for(lambda: not self.group(), 5 if sig == signal.SIGTERM else 2, 0.1):
-                break
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+__all__ = ["WATCHER", "HostProgram", "HostSession", "HostStepFailed", "artifacts_dir"]
 
 
 class HostStepFailed(AssertionError):
     """A step of a real-host test failed; the message names the host, the step and why."""
-
-
-def artifacts_dir() -> Path:
-    """Where screenshots are kept: $PORTTRAY_TEST_ARTIFACTS, else test-artifacts/ in the tree
-    (else a directory under /tmp when the tree is not writable, as for the test user)."""
-    chosen = os.environ.get(ARTIFACTS_ENV)
-    tree = Path(__file__).resolve().parents[3] / "test-artifacts"
-    path = Path(chosen) if chosen else tree
-    if not chosen and not os.access(tree.parent, os.W_OK):
-        path = Path(f"/tmp/porttray-test-artifacts-{os.getuid()}")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 class HostSession(HostScreen):
@@ -122,7 +68,7 @@ class HostSession(HostScreen):
 
     def start(self) -> None:
         """Start the host; on any failure stop what was started and say which step failed."""
-        desktop.register_stack(self)
+        register_stack(self)
         try:
             self._start()
         except BaseException:
@@ -141,11 +87,7 @@ class HostSession(HostScreen):
 
     def start_bus(self, base: dict[str, str]) -> None:
         """A private session bus (no activation: only what the session starts exists)."""
-        (self.tmp / "bus.conf").write_text(BUS_CONFIG.format(dir=self.tmp))
-        argv = ["dbus-daemon", f"--config-file={self.tmp / 'bus.conf'}", "--nofork"]
-        bus, self.bus_address = desktop.start_reporting(
-            [*argv, "--print-address={fd}"], base, self.tmp / "bus.log"
-        )
+        bus, self.bus_address = start_bus(self.tmp, base, self.tmp / "bus.log")
         self.processes.append(bus)
         self.host_programs["dbus-daemon"] = bus
         self.traffic = MenuTraffic(self.bus_address)
@@ -171,7 +113,7 @@ class HostSession(HostScreen):
             proc.stop()
         self.processes.clear()
         self._sweep()
-        desktop.unregister_stack(self)
+        unregister_stack(self)
 
     def _sweep(self) -> None:
         """End what a host daemonised out of its process group (Plasma starts a second kded5

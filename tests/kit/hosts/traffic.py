@@ -16,15 +16,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from jeepney import HeaderFields, MessageType
-from jeepney.bus_messages import Monitoring
-from jeepney.io.blocking import DBusConnection, open_dbus_connection
 from jeepney.low_level import Message
-from jeepney.wrappers import unwrap_msg
 
+from tests.kit.leaks import STACK_THREAD_PREFIX
+from tests.kit.monitor_thread import MonitorThread
 from tests.kit.sni_host import DBUSMENU, MenuNode, parse_layout
 from tests.kit.wait import wait_for
 
-THREAD_NAME = "desktop-stack-host-traffic"
+THREAD_NAME = f"{STACK_THREAD_PREFIX}-host-traffic"
+"""A host session's monitor lives as long as the session: named as a desktop thread."""
+MONITOR_RULES = [
+    f"type='method_call',interface='{DBUSMENU}'",
+    f"type='signal',interface='{DBUSMENU}'",
+    "type='method_call',member='RegisterStatusNotifierItem'",
+    "type='method_return'",
+]
+"""The menu conversation, registrations, and every reply (to pair a GetLayout with its answer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +54,7 @@ class MenuTraffic:
         self._seen: list[Call] = []
         self._pending: dict[tuple[str, int], int] = {}
         self._ignored: set[str] = set()
-        self._conn = _monitor(address)
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name=THREAD_NAME)
-        self._thread.start()
+        self._monitor = MonitorThread(address, MONITOR_RULES, self._record, THREAD_NAME)
 
     def ignore(self, sender: str) -> None:
         """Leave out what `sender` (the test's own reader) calls: only hosts count."""
@@ -105,26 +109,16 @@ class MenuTraffic:
         return self.clicks(since)[0]
 
     def fds(self) -> set[int]:
-        fd = self._conn.sock.fileno()
-        return {fd} if fd >= 0 else set()
+        return self._monitor.fds()
 
     def close(self) -> None:
-        self._stopping.set()
-        self._thread.join(5)
-        self._conn.close()
-
-    def _watch(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                msg = self._conn.receive(timeout=0.1)
-            except TimeoutError:
-                continue
-            except (OSError, ValueError):
-                return
-            with self._lock:
-                self._record(msg)
+        self._monitor.close()
 
     def _record(self, msg: Message) -> None:
+        with self._lock:
+            self._record_locked(msg)
+
+    def _record_locked(self, msg: Message) -> None:
         fields, kind = msg.header.fields, msg.header.message_type
         member = str(fields.get(HeaderFields.member, ""))
         sender = str(fields.get(HeaderFields.sender, ""))
@@ -143,19 +137,3 @@ class MenuTraffic:
                 self._seen[index] = Call(
                     call.member, call.sender, call.destination, call.body, parse_layout(msg.body[1])
                 )
-
-
-def _monitor(address: str) -> DBusConnection:
-    conn = open_dbus_connection(address)
-    rules = [
-        f"type='method_call',interface='{DBUSMENU}'",
-        f"type='signal',interface='{DBUSMENU}'",
-        "type='method_call',member='RegisterStatusNotifierItem'",
-        "type='method_return'",
-    ]
-    try:
-        unwrap_msg(conn.send_and_get_reply(Monitoring().BecomeMonitor(rules), timeout=5))
-    except Exception:
-        conn.close()
-        raise
-    return conn
