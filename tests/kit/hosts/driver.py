@@ -90,20 +90,22 @@ class HostTray:
         """Whether the icon has more in it than a flat patch."""
         return max(ImageStat.Stat(self.icon_image()).stddev) > 20
 
-    def open_menu(self, timeout: float = 10.0) -> None:
+    def open_menu(self, timeout: float = 15.0, attempts: int = 3) -> None:
         """Click the icon's centre and wait for the host's menu to be on screen.
 
-        The pointer goes there first and the click is repeated once if no menu came: a panel
-        can drop a click that arrives before it has seen the pointer enter its button."""
+        The pointer goes there first, and if no menu came it leaves and comes back before the
+        next click, as a person's would: a panel can drop a click that arrives before it has
+        seen the pointer enter its button."""
         left, top, right, bottom = self.icon
         x, y = (left + right) // 2, (top + bottom) // 2
-        self.session.point(x, y)
-        for attempt in (1, 2):
+        for attempt in range(1, attempts + 1):
+            self.session.point(x, y)
             self.session.click(x, y, self.session.menu_button())
-            if wait_for(self.session.menu_open, timeout / 2, 0.1):
+            if wait_for(self.session.menu_open, timeout / attempts, 0.1):
                 break
-            if attempt == 2:
-                raise TimeoutError(f"no menu on screen {timeout} s after clicking the icon twice")
+            if attempt == attempts:
+                raise TimeoutError(f"no menu on screen after {attempts} clicks in {timeout} s")
+            self.session.park_pointer()
         settled_menu_image(self.session)  # the menu finished its map: keys reach it now
 
     def close_menu(self, timeout: float = 5.0) -> None:
