@@ -44,6 +44,10 @@ mount_into() {
   local root="$1"
   mount -t proc proc "$root/proc" && mounted+=("$root/proc")
   mount -t sysfs sysfs "$root/sys" && mounted+=("$root/sys")
+  # A booted machine has its cgroup hierarchy mounted (systemd does it); dockerd needs it.
+  if [[ -d /sys/fs/cgroup && -d "$root/sys/fs/cgroup" ]]; then
+    mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup" && mounted+=("$root/sys/fs/cgroup")
+  fi
   mount --bind /dev "$root/dev" && mounted+=("$root/dev")
   mount --bind /dev/pts "$root/dev/pts" && mounted+=("$root/dev/pts")
   mount -t tmpfs -o mode=1777,nosuid,nodev shm "$root/dev/shm" && mounted+=("$root/dev/shm")
