@@ -42,6 +42,9 @@ kill_chroot_processes() {
 
 mount_into() {
   local root="$1"
+  # The root's / a mount point of its own, as on a booted machine (dockerd remounts it while it
+  # unpacks an image, which fails on a plain directory: "remount /, flags: 0x84000").
+  mount --bind "$root" "$root" && mounted+=("$root")
   mount -t proc proc "$root/proc" && mounted+=("$root/proc")
   mount -t sysfs sysfs "$root/sys" && mounted+=("$root/sys")
   # A booted machine has its cgroup hierarchy mounted (systemd does it); dockerd needs it.
@@ -56,15 +59,16 @@ mount_into() {
 unmount_stale() {
   # Mounts a run that was killed left under the root, deepest first.
   local root="$1" target
-  awk -v r="$root/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r | while read -r target; do
-    umount -l "$target"
-  done
+  awk -v r="$root" '$2 == r || index($2, r "/") == 1 {print $2}' /proc/mounts | sort -r |
+    while read -r target; do
+      umount -l "$target"
+    done
 }
 
 build_root() {
   local suite="$1" root="$2" security="$suite-security"
   unmount_stale "$root"
-  if awk -v r="$root/" 'index($2, r) == 1 {found=1} END {exit !found}' /proc/mounts; then
+  if awk -v r="$root" '$2 == r || index($2, r "/") == 1 {found=1} END {exit !found}' /proc/mounts; then
     echo "fresh-machine: something is still mounted under $root; not removing it" >&2
     return 1
   fi
