@@ -2,7 +2,8 @@
 
 Threads: pystray's `run()` owns the main thread (macOS requires it) and only renders the state the
 monitor published last and dispatches clicks; the monitor thread scans and decides; probes run on
-its pool; desktop-notifier runs its own asyncio loop. Quit stops them all within two seconds.
+its pool; desktop-notifier runs on the StatusNotifierItem's asyncio loop, or on a loop of its own
+with the other backends. Quit stops them all within two seconds.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ class App:
         title, icon.title = icon.title, ""  # pystray's gtk backend pushed no title while hidden
         icon.title = title
         self._install_signal_handlers()
-        self._notifier.start()  # may wait a moment for the notification server's answer
+        # on the tray item's loop where it has one; may wait a moment for the server's answer
+        self._notifier.start(getattr(icon, "asyncio_loop", None))
         if self._startup_error is not None:
             self.report(f"settings not applied, using the defaults: {self._startup_error}")
         for notice in self._history_notices:
