@@ -106,6 +106,9 @@ def recently_closed(limit: int, history: History | None = None) -> tuple[Gone, .
         return ()
 
 
+Seen = tuple[Iterable[Server], float, bool]  # servers, at, closed: what `History.record` takes
+
+
 class History:
     """The history file, opened lazily; every method may raise HistoryError (file kept)."""
 
@@ -116,7 +119,11 @@ class History:
 
     def record(self, servers: Iterable[Server], at: float, *, closed: bool = False) -> None:
         """Servers seen listening (or, with `closed`, seen gone) at `at`."""
-        rows = [_values(s, at, closed=closed) for s in servers]
+        self.record_all([(servers, at, closed)])
+
+    def record_all(self, seen: Iterable[Seen]) -> None:
+        """`record` for each (servers, at, closed), in order, in one transaction."""
+        rows = [_values(s, at, closed=closed) for servers, at, closed in seen for s in servers]
         if rows:
             self._write(rows)
 
@@ -246,7 +253,7 @@ class Recorder:
     def __init__(self, history: History, on_error: Callable[[str], None]) -> None:
         self._history = history
         self._on_error = on_error
-        self._inbox: queue.Queue[tuple[tuple[Server, ...], float, bool] | None] = queue.Queue()
+        self._inbox: queue.Queue[list[Seen] | None] = queue.Queue()  # one scan, one transaction
         self._thread = threading.Thread(target=self._run, name="porttray-history", daemon=True)
         self._failed = False
 
@@ -257,13 +264,14 @@ class Recorder:
     def seen(self, servers: tuple[Server, ...], at: float, *, closed: bool = False) -> None:
         """Queue servers seen listening (or gone); returns at once."""
         if servers:
-            self._inbox.put((servers, at, closed))
+            self._inbox.put([(servers, at, closed)])
 
     def events(self, servers: tuple[Server, ...], events: Iterable[Event]) -> None:
         """A scan's servers (the first scan's) and events, as the monitor or `watch` sees them."""
-        self.seen(servers, time.time())
-        for event in events:
-            self.seen((event.server,), event.at, closed=isinstance(event, Closed))
+        seen: list[Seen] = [(servers, time.time(), False)] if servers else []
+        seen += [((e.server,), e.at, isinstance(e, Closed)) for e in events]
+        if seen:
+            self._inbox.put(seen)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Write what is queued, then end the thread (within `timeout`)."""
@@ -275,9 +283,10 @@ class Recorder:
         from tray.commands.agent import known
 
         while (item := self._inbox.get()) is not None:
-            servers, at, closed = item
             try:
-                self._history.record((known(s) for s in servers), at, closed=closed)
+                self._history.record_all(
+                    ([known(s) for s in servers], at, closed) for servers, at, closed in item
+                )
                 self._failed = False
             except HistoryError as exc:
                 if not self._failed:  # once per outage, not once per event

@@ -21,7 +21,7 @@ from tray.config import DEFAULT
 from tray.discover import open_engine
 from tray.history import History, HistoryError, Recorder
 from tray.messages import Hooks
-from tray.model import Identity, ProcessInfo, Server
+from tray.model import Closed, Identity, Opened, ProcessInfo, Server
 from tray.monitor import Monitor
 from tray.state import AppState
 
@@ -258,6 +258,25 @@ def test_recorder_threads_end(tmp_path: Path) -> None:
     rec.stop()
     assert not any(t.name == "porttray-history" for t in threading.enumerate())
     assert [r.port for r in History(tmp_path / "h.sqlite3").rows()] == [7000]
+
+
+def test_a_scan_with_many_events_is_one_transaction_and_in_order(tmp_path: Path) -> None:
+    class Counting(History):
+        writes = 0
+
+        def _write(self, rows: list[tuple[object, ...]]) -> None:
+            type(self).writes += 1
+            super()._write(rows)
+
+    rec = Recorder(Counting(tmp_path / "h.sqlite3"), lambda message: None)
+    rec.start()
+    servers = [_server(8000 + i) for i in range(300)]
+    rec.events((), [Opened(s, 3000.0) for s in servers] + [Closed(servers[0], 3001.0)])
+    rec.stop(30)
+    assert Counting.writes == 1
+    rows = History(tmp_path / "h.sqlite3").rows()
+    assert len(rows) == 300
+    assert [r.closed for r in rows if r.port == 8000] == [3001.0]  # the close came after
 
 
 def test_an_unwritable_state_directory_is_a_clear_error(tmp_path: Path) -> None:
