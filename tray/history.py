@@ -284,9 +284,7 @@ class Recorder:
 
         while (item := self._inbox.get()) is not None:
             try:
-                self._history.record_all(
-                    ([known(s) for s in servers], at, closed) for servers, at, closed in item
-                )
+                self._history.record_all([(map(known, ss), at, closed) for ss, at, closed in item])
                 self._failed = False
             except HistoryError as exc:
                 if not self._failed:  # once per outage, not once per event
@@ -297,3 +295,4 @@ class Recorder:
             for notice in self._history.notices:
                 self._on_error(notice)
             self._history.notices.clear()
+            del item  # written: not held while waiting for the next
