@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tray import autostart, config, icons, menu, users
+from tray import autostart, config, icons, memory, menu, users
 from tray.backend import Backend, release_setup, ui_caller
 from tray.browser import open_url
 from tray.clipboard import Clipboard
@@ -55,6 +55,7 @@ class App:
         self._startup_error = first[1] if first else None
         self._on_ui = ui_caller(backend)
         self._drawn: tuple[int, bool, bool] | None = None
+        self._shrink = memory.Shrink()
         self._menu_items = menu.build(AppState(), user=self._user)
         self.icon = pystray.Icon(
             "porttray", icon=icons.render(0), title="porttray", menu=pystray.Menu(self._menu)
@@ -168,6 +169,8 @@ class App:
         items = menu.build(state, user=self._user)
         drawn = (len(state.entries), state.exposed, state.paused)
         self._on_ui(lambda: self._redraw(items, drawn))
+        if self._shrink.fell(len(state.entries)):
+            memory.trim_soon()  # most servers left: give their memory back
 
     def _redraw(self, items: tuple[menu.Item, ...], drawn: tuple[int, bool, bool]) -> None:
         """Only what changed: a menu rebuild closes an open menu on some desktops."""

@@ -1,4 +1,5 @@
-"""The tray's memory measures: asyncio and hashlib loaded without OpenSSL.
+"""The tray's memory measures: asyncio and hashlib loaded without OpenSSL, the C heap trimmed
+after the servers fell far below their peak.
 
 Each check of `without_openssl` runs in a fresh interpreter, since this one has long loaded
 asyncio, hashlib and ssl (where it then does nothing, which is checked here).
@@ -70,3 +71,18 @@ def test_does_nothing_once_asyncio_or_ssl_is_loaded() -> None:
     assert memory.without_openssl() is False
     assert sys.modules == before
     assert run("import ssl\nfrom tray import memory\nprint(memory.without_openssl())") == ["False"]
+
+
+def test_a_shrink_is_a_fall_far_below_the_peak_and_then_the_peak_starts_again() -> None:
+    shrink = memory.Shrink(least=100)
+    assert [shrink.fell(n) for n in (0, 50, 1000, 600, 501)] == [False] * 5  # not half yet
+    assert shrink.fell(500) is True
+    assert shrink.fell(50) is True  # 450 fewer than 500, the new peak
+    assert [shrink.fell(n) for n in (120, 30)] == [False, False]  # only 90 fewer than 120
+    assert [shrink.fell(n) for n in (160, 60)] == [False, True]
+
+
+@LINUX
+def test_trim_runs_on_glibc() -> None:
+    assert memory.trim() is True
+    assert memory.trim() is True  # the library is looked up once and kept
