@@ -15,6 +15,7 @@ import argparse
 import functools
 import logging
 import math
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -245,14 +246,26 @@ def _draw_badge(image: Image.Image, size: int, text: str, fill: tuple[int, int, 
     image.paste(RING, (left, top), mask)
 
 
-def notification_icon() -> Path | None:
-    """porttray's icon as a file for notifications (the servers show it next to the text)."""
+def notification_icon(folder: Path | None = None) -> Path | None:
+    """porttray's icon as a file for notifications (the servers show it next to the text), in
+    the user's cache folder. The name carries a checksum of the pixels, so a file written by an
+    earlier start is used as it is: encoding a PNG loads Pillow's PNG plugin and zlib's
+    compressor into the tray, about half a MiB it would keep for nothing."""
+    image = render(0, size=64)
     try:
-        import platformdirs
+        if folder is None:
+            import platformdirs
 
-        path = Path(platformdirs.user_cache_dir("porttray")) / "porttray-64.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        render(0, size=64).save(path)
+            folder = Path(platformdirs.user_cache_dir("porttray"))
+        path = folder / f"porttray-64-{zlib.crc32(image.tobytes()):08x}.png"
+        if not path.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".partial")
+            image.save(partial, format="PNG")
+            partial.replace(path)  # never a half-written icon under the final name
+            for old in folder.glob("porttray-64*.png"):
+                if old != path:
+                    old.unlink(missing_ok=True)  # an icon drawn by an earlier porttray
     except OSError as exc:
         logger.info("notifications will show no porttray icon: %s", exc)
         return None
