@@ -260,8 +260,8 @@ def notification_icon(folder: Path | None = None) -> Path | None:
         path = folder / f"porttray-64-{zlib.crc32(image.tobytes()):08x}.png"
         if not path.is_file():
             folder.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".partial")
-            image.save(partial, format="PNG")
+            partial = folder / f".partial-{path.name}"  # ".png": Pillow loads its PNG plugin only
+            image.save(partial)
             partial.replace(path)  # never a half-written icon under the final name
             for old in folder.glob("porttray-64*.png"):
                 if old != path:
