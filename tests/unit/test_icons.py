@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from tray.icons import ASSET_SIZES, badge_text, notification_icon, render, write_assets
+from tray.icons import (
+    ASSET_SIZES,
+    SHIPPED_ICON,
+    badge_text,
+    notification_icon,
+    render,
+    write_assets,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets"
@@ -186,6 +193,29 @@ def test_shipped_pngs_match_render(size: int) -> None:
         assert shipped.size == (size, size)
         diff = ImageChops.difference(shipped.convert("RGBA"), render(0, size=size))
     assert largest_difference(diff) <= 8
+
+
+def test_notifications_use_the_icon_shipped_in_the_package_without_drawing_it() -> None:
+    assert SHIPPED_ICON.parent == ROOT / "tray"
+    with Image.open(SHIPPED_ICON) as shipped:
+        diff = ImageChops.difference(shipped.convert("RGBA"), render(0, size=64))
+    assert largest_difference(diff) <= 8
+    found = subprocess.run(
+        [sys.executable, "-c", NOTIFICATION_ICON_SHIPPED],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert found.stdout.split() == [str(SHIPPED_ICON), "False"]
+
+
+NOTIFICATION_ICON_SHIPPED = """
+import sys
+from tray.icons import notification_icon
+print(notification_icon(), "PIL.PngImagePlugin" in sys.modules)
+"""
 
 
 def test_write_assets_writes_every_size(tmp_path: Path) -> None:
