@@ -2,7 +2,8 @@
 
 Threads: pystray's `run()` owns the main thread (macOS requires it) and only renders the state the
 monitor published last and dispatches clicks; the monitor thread scans and decides; probes run on
-its pool; desktop-notifier runs its own asyncio loop. Quit stops them all within two seconds.
+its pool; desktop-notifier runs on the StatusNotifierItem's asyncio loop, or on a loop of its own
+with the other backends. Quit stops them all within two seconds.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tray import autostart, config, icons, menu, users
+from tray import autostart, config, icons, memory, menu, users
 from tray.backend import Backend, release_setup, ui_caller
 from tray.browser import open_url
 from tray.clipboard import Clipboard
@@ -54,6 +55,7 @@ class App:
         self._startup_error = first[1] if first else None
         self._on_ui = ui_caller(backend)
         self._drawn: tuple[int, bool, bool] | None = None
+        self._shrink = memory.Shrink()
         self._menu_items = menu.build(AppState(), user=self._user)
         self.icon = pystray.Icon(
             "porttray", icon=icons.render(0), title="porttray", menu=pystray.Menu(self._menu)
@@ -120,7 +122,8 @@ class App:
         title, icon.title = icon.title, ""  # pystray's gtk backend pushed no title while hidden
         icon.title = title
         self._install_signal_handlers()
-        self._notifier.start()  # may wait a moment for the notification server's answer
+        # on the tray item's loop where it has one; may wait a moment for the server's answer
+        self._notifier.start(getattr(icon, "asyncio_loop", None))
         if self._startup_error is not None:
             self.report(f"settings not applied, using the defaults: {self._startup_error}")
         for notice in self._history_notices:
@@ -168,6 +171,8 @@ class App:
         items = menu.build(state, user=self._user)
         drawn = (len(state.entries), state.exposed, state.paused)
         self._on_ui(lambda: self._redraw(items, drawn))
+        if self._shrink.fell(len(state.entries)):
+            memory.trim_soon()  # most servers left: give their memory back
 
     def _redraw(self, items: tuple[menu.Item, ...], drawn: tuple[int, bool, bool]) -> None:
         """Only what changed: a menu rebuild closes an open menu on some desktops."""

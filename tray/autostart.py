@@ -6,7 +6,6 @@ registry so tests can point it at a temporary place.
 from __future__ import annotations
 
 import os
-import plistlib
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -98,6 +97,8 @@ class LaunchAgent:
 
     def enable(self, command: Sequence[str]) -> None:
         """Write the plist."""
+        import plistlib  # macOS only: Linux and Windows never load it
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         plist = {"Label": LABEL, "ProgramArguments": list(command), "RunAtLoad": True}
         _write(self.path, plistlib.dumps(plist).decode())

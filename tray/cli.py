@@ -124,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tray.commands.history import run_history
 
         return run_history(args)
+    from tray import memory
+
+    memory.without_openssl()  # before the tray's own imports load OpenSSL (see tray.memory)
     from tray.launch import run_tray
 
     return run_tray(interval=args.tray_interval, method=args.method)

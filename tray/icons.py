@@ -15,6 +15,7 @@ import argparse
 import functools
 import logging
 import math
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 ASSET_SIZES = (16, 22, 24, 32, 48, 64)
 """The sizes rendered into `assets/porttray-N.png`."""
+SHIPPED_ICON = Path(__file__).with_name("porttray-64.png")
+"""The 64 px icon in the package, for notifications (the tests check it against `render`)."""
 
 SQUARE = (37, 99, 235, 255)
 """The square behind the plug (a blue with ≥ 3:1 contrast on black and on white)."""
@@ -245,14 +248,26 @@ def _draw_badge(image: Image.Image, size: int, text: str, fill: tuple[int, int, 
     image.paste(RING, (left, top), mask)
 
 
-def notification_icon() -> Path | None:
-    """porttray's icon as a file for notifications (the servers show it next to the text)."""
+def notification_icon(folder: Path | None = None) -> Path | None:
+    """The icon file notifications show: the one porttray ships, else one drawn into `folder`
+    (the cache folder). Encoding a PNG would keep Pillow's PNG plugin and zlib's compressor in
+    the tray (half a MiB), so a drawn file is named by a checksum of its pixels and reused."""
+    if folder is None and SHIPPED_ICON.is_file():
+        return SHIPPED_ICON
+    image = render(0, size=64)
     try:
-        import platformdirs
+        if folder is None:
+            from platformdirs import user_cache_dir
 
-        path = Path(platformdirs.user_cache_dir("porttray")) / "porttray-64.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        render(0, size=64).save(path)
+            folder = Path(user_cache_dir("porttray"))
+        path = folder / f"porttray-64-{zlib.crc32(image.tobytes()):08x}.png"
+        if not path.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = folder / f".partial-{path.name}"  # ".png": only Pillow's PNG plugin loads
+            image.save(partial)
+            partial.replace(path)
+            for old in set(folder.glob("porttray-64*.png")) - {path}:
+                old.unlink(missing_ok=True)  # an icon drawn by an earlier porttray
     except OSError as exc:
         logger.info("notifications will show no porttray icon: %s", exc)
         return None

@@ -1,9 +1,10 @@
 """Desktop notifications with an optional button and click action, from any thread.
 
 desktop-notifier speaks the platform's notification service (D-Bus on Linux, WinRT on Windows,
-UserNotifications on macOS). Its click and button callbacks only fire while an asyncio loop runs,
-so the notifier owns one on a named daemon thread and every `notify` is a coroutine handed to it:
-callers never wait.
+UserNotifications on macOS). Its click and button callbacks only fire while an asyncio loop runs:
+the notifier runs on the loop it is given (the StatusNotifierItem's, so the tray has one loop and
+one thread for D-Bus), else on one of its own on a named daemon thread. Every `notify` is a
+coroutine handed to that loop: callers never wait.
 
 The notification server is asked what it can do before anything is offered: a button only where
 it has actions, a click-to-open only where it reports clicks. When desktop-notifier cannot deliver
@@ -22,9 +23,11 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from tray.loops import end_loop_thread, loop_on_thread
 from tray.text import lines, markup, printable
 
 logger = logging.getLogger(__name__)
@@ -32,6 +35,8 @@ logger = logging.getLogger(__name__)
 Fallback = Callable[[str, str], None]
 """Shows (title, body) some other way."""
 Action = Callable[[], None]
+THREAD = "porttray-notifier"
+"""The name of the notifier's own thread, when it is not given a loop."""
 
 
 class Capability(enum.Enum):
@@ -66,6 +71,8 @@ class Notifier:
         self._native_caps: frozenset[Capability] | None = None
         self._available: bool | None = None
         self._one_at_a_time = asyncio.Lock()
+        self._pending: set[Future[Any]] = set()
+        """The notifier's coroutines not yet done on the loop (which may not be its own)."""
         self._markup: bool | None = None
         """Whether the connected notification server reads bodies as markup (None: not asked)."""
 
@@ -76,34 +83,32 @@ class Notifier:
             return self._native_caps
         return frozenset({Capability.DELIVER}) if self._fallback else frozenset()
 
-    def start(self) -> None:
-        """Start the loop and ask the notification server what it supports (waits `timeout`)."""
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Start on `loop` (running on another thread), else on a loop of a thread of its own,
+        and ask the notification server what it supports (waits `timeout`)."""
         if self._loop is not None:
             return
-        loop = asyncio.new_event_loop()
+        if loop is None:
+            loop, self._thread = loop_on_thread(THREAD)
         self._loop, self._one_at_a_time = loop, asyncio.Lock()
-        self._thread = threading.Thread(target=self._run, args=(loop,), name="porttray-notifier")
-        self._thread.daemon = True
-        self._thread.start()
-        probe = asyncio.run_coroutine_threadsafe(self._probe(), loop)
+        probe = self._submit(loop, self._probe())
         with contextlib.suppress(Exception):
             probe.result(self._timeout + 1)
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Close the connection and end the loop's thread within `timeout` seconds."""
+        """Close the connection and end the loop's thread (if its own) within `timeout` seconds."""
         loop, thread = self._loop, self._thread
         self._loop = self._thread = None
-        if loop is None or thread is None:
+        if loop is None:
             return
-        closing = asyncio.run_coroutine_threadsafe(self._shutdown(timeout / 2), loop)
-        with contextlib.suppress(Exception):
-            closing.result(timeout / 2)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout / 2)
-        if thread.is_alive():
+        if loop.is_running():
+            closing = asyncio.run_coroutine_threadsafe(self._shutdown(timeout / 2), loop)
+            with contextlib.suppress(Exception):
+                closing.result(timeout / 2)
+        else:  # the loop it was given has ended: no waiting for the bus, just leave it
+            self._forget()
+        if thread is not None and not end_loop_thread(loop, thread, timeout / 2):
             logger.warning("The notifier thread did not stop within %.1f s", timeout)
-        else:
-            loop.close()
 
     def notify(
         self,
@@ -119,17 +124,16 @@ class Notifier:
             self._fall_back(title, body)
             return
         try:
-            asyncio.run_coroutine_threadsafe(self._deliver(title, body, button, on_click), loop)
+            self._submit(loop, self._deliver(title, body, button, on_click))
         except RuntimeError:  # the loop closed under us
             self._fall_back(title, body)
 
-    @staticmethod
-    def _run(loop: asyncio.AbstractEventLoop) -> None:
-        from tray.loops import quiet_loop_errors
-
-        asyncio.set_event_loop(loop)
-        loop.set_exception_handler(quiet_loop_errors)
-        loop.run_forever()
+    def _submit(self, loop: asyncio.AbstractEventLoop, work: Any) -> Future[Any]:
+        """Run the coroutine `work` on `loop`, counted among the notifier's own."""
+        future = asyncio.run_coroutine_threadsafe(work, loop)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        return future
 
     async def _probe(self) -> None:
         async with self._one_at_a_time:
@@ -225,20 +229,24 @@ class Notifier:
 
         desktop-notifier 6 keeps its D-Bus connection in `_backend.bus` and never closes it.
         """
-        native, self._native, self._native_caps = self._native, None, None
-        self._markup = None
-        bus = getattr(getattr(native, "_backend", None), "bus", None)
-        if bus is not None and getattr(bus, "connected", False):
-            bus.disconnect()
+        bus = self._forget()
+        if bus is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(bus.wait_for_disconnect(), timeout or self._timeout)
 
+    def _forget(self) -> Any:
+        """Forget the desktop-notifier instance and start closing its connection; the bus."""
+        native, self._native, self._native_caps = self._native, None, None
+        self._markup = None
+        bus = getattr(getattr(native, "_backend", None), "bus", None)
+        if bus is None or not getattr(bus, "connected", False):
+            return None
+        bus.disconnect()
+        return bus
+
     async def _shutdown(self, timeout: float) -> None:
-        current = asyncio.current_task()
-        pending = [task for task in asyncio.all_tasks() if task is not current]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        for future in list(self._pending):  # only the notifier's own: the loop may be shared
+            future.cancel()  # its task is cancelled on the loop's next turn
         await self._drop(timeout)
 
     def _unavailable(self, reason: str) -> None:

@@ -61,6 +61,7 @@ class Recorder:
                     break
                 batch += more
             self._save(batch)
+            del batch  # written: not held while waiting for the next
 
     def _save(self, batch: list[Seen]) -> None:
         from tray.commands.agent import known

@@ -69,6 +69,35 @@ def logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "tray.notify"]
 
 
+def test_on_a_loop_it_is_given_the_notifier_starts_no_thread_and_leaves_the_loop_running(
+    on_desktop_bus: Desktop,
+) -> None:
+    """As on the StatusNotifierItem's loop: buttons work, stop takes only the notifier's own."""
+    import asyncio
+
+    from tray.loops import end_loop_thread, loop_on_thread
+
+    notifications = on_desktop_bus.notifications
+    loop, thread = loop_on_thread("test-shared-loop")
+    try:
+        others = asyncio.run_coroutine_threadsafe(asyncio.sleep(60), loop)  # the loop's owner's
+        before = set(threading.enumerate())
+        pressed = threading.Event()
+        notifier = Notifier(fallback=Fallback())
+        notifier.start(loop)
+        assert Capability.BUTTONS in notifier.capabilities
+        notifier.notify("Shared", "8002 app", button=("Open", pressed.set))
+        seen = notifications.wait_for(lambda n: n.summary == "Shared")
+        notifications.invoke_action(seen.id, seen.action_keys[1])
+        assert pressed.wait(10), "the button's action did not run"
+        assert set(threading.enumerate()) == before  # no thread of its own
+        notifier.stop()
+        assert loop.is_running() and not others.done()
+        others.cancel()
+    finally:
+        assert end_loop_thread(loop, thread, 5)
+
+
 def test_falls_back_while_the_server_is_away_and_recovers(
     on_desktop_bus: Desktop, caplog: pytest.LogCaptureFixture
 ) -> None:

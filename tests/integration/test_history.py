@@ -21,7 +21,7 @@ from tray.config import DEFAULT
 from tray.discover import open_engine
 from tray.history import History, HistoryError
 from tray.messages import Hooks
-from tray.model import Identity, Opened, ProcessInfo, Server
+from tray.model import Closed, Identity, Opened, ProcessInfo, Server
 from tray.monitor import Monitor
 from tray.recorder import Recorder
 from tray.state import AppState
@@ -176,24 +176,23 @@ def test_the_recorder_reports_a_locked_file_once(
     assert 6003 in {r.port for r in History(path).rows()}
 
 
-class CountingHistory(History):
-    """The history file, counting its transactions."""
+def test_a_scan_with_many_events_is_one_transaction_and_in_order(tmp_path: Path) -> None:
+    class Counting(History):
+        writes = 0
 
-    writes = 0
+        def _write(self, rows: list[tuple[object, ...]]) -> None:
+            type(self).writes += 1
+            super()._write(rows)
 
-    def _write(self, rows: list[tuple[object, ...]]) -> None:
-        self.writes += 1
-        super()._write(rows)
-
-
-def test_a_burst_of_servers_is_written_in_one_transaction(tmp_path: Path) -> None:
-    counted = CountingHistory(tmp_path / "h.sqlite3")
-    rec = Recorder(counted, lambda message: None)
+    rec = Recorder(Counting(tmp_path / "h.sqlite3"), lambda message: None)
     rec.start()
-    rec.events((), [Opened(_server(7000 + i, pid=200 + i), at=4000.0 + i) for i in range(500)])
-    rec.stop(10)
-    assert counted.writes == 1
-    assert len(History(counted.path).rows()) == 500
+    servers = [_server(8000 + i) for i in range(300)]
+    rec.events((), [Opened(s, 3000.0) for s in servers] + [Closed(servers[0], 3001.0)])
+    rec.stop(30)
+    assert Counting.writes == 1
+    rows = History(tmp_path / "h.sqlite3").rows()
+    assert len(rows) == 300
+    assert [r.closed for r in rows if r.port == 8000] == [3001.0]  # the close came after
 
 
 def test_the_monitor_feeds_the_history_and_restores_recently_closed(tmp_path: Path) -> None:

@@ -10,8 +10,11 @@ import socket
 import ssl
 import struct
 import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +32,7 @@ from tests.helpers.probe_servers import (
     timed,
     wait_gone,
 )
-from tray.identify.http_probe import probe
+from tray.identify.http_probe import _Target, probe
 from tray.model import Identity
 
 # -- hostile servers ---------------------------------------------------------------------------
@@ -197,6 +200,60 @@ def test_a_tls_only_server_is_https(tls_context: ssl.SSLContext, plain: bytes | 
     assert result == Identity(
         protocol="https", status=200, server_header="test-server", title="Secure & sound"
     )
+
+
+LEAN_PROBE = """
+import sys
+from tray import memory
+assert memory.without_openssl() or sys.platform != "linux"  # as the tray starts (Linux)
+from tray.identify.http_probe import probe
+for port in sys.argv[1:]:
+    print(repr(probe("127.0.0.1", int(port))), "ssl" in sys.modules)
+"""
+
+
+def test_tls_is_told_from_a_hang_up_in_bytes_and_only_a_tls_server_loads_ssl(
+    tls_context: ssl.SSLContext,
+) -> None:
+    with serving(answer(b"")) as closing, serving(tls_or(tls_context, None)) as tls:
+        done = subprocess.run(
+            [sys.executable, "-c", LEAN_PROBE, str(closing.port), str(tls.port)],
+            check=False,
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    https = Identity(
+        protocol="https", status=200, server_header="test-server", title="Secure & sound"
+    )
+    assert done.stdout.splitlines() == [
+        f"{Identity(protocol='other')!r} False",  # closed on a request and on a ClientHello
+        f"{https!r} True",
+    ]
+    assert closing.paths == ["/"]  # its second connection carried the ClientHello
+
+
+@pytest.mark.parametrize("version", ["TLSv1_2", "TLSv1_3"])
+def test_servers_answer_the_hand_made_client_hello_in_tls(tmp_path: Path, version: str) -> None:
+    """TLS 1.2 and 1.3 servers with an RSA key (the module's fixture has an EC one)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = context.maximum_version = ssl.TLSVersion[version]
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    context.load_cert_chain(cert, key)
+    with serving(tls_or(context, None)) as server:
+        target = _Target("127.0.0.1", server.port, time.monotonic() + 5, 65536)
+        assert target.answers_tls()
+        result = probe("127.0.0.1", server.port)
+    assert (result.protocol, result.title) == ("https", "Secure & sound")
 
 
 def test_a_server_known_to_be_tls_is_asked_over_tls_first(tls_context: ssl.SSLContext) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -10,7 +12,14 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from tray.icons import ASSET_SIZES, badge_text, render, write_assets
+from tray.icons import (
+    ASSET_SIZES,
+    SHIPPED_ICON,
+    badge_text,
+    notification_icon,
+    render,
+    write_assets,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets"
@@ -186,8 +195,58 @@ def test_shipped_pngs_match_render(size: int) -> None:
     assert largest_difference(diff) <= 8
 
 
+def test_notifications_use_the_icon_shipped_in_the_package_without_drawing_it() -> None:
+    assert SHIPPED_ICON.parent == ROOT / "tray"
+    with Image.open(SHIPPED_ICON) as shipped:
+        diff = ImageChops.difference(shipped.convert("RGBA"), render(0, size=64))
+    assert largest_difference(diff) <= 8
+    found = subprocess.run(
+        [sys.executable, "-c", NOTIFICATION_ICON_SHIPPED],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert found.stdout.split() == [str(SHIPPED_ICON), "False"]
+
+
+NOTIFICATION_ICON_SHIPPED = """
+import sys
+from tray.icons import notification_icon
+print(notification_icon(), "PIL.PngImagePlugin" in sys.modules)
+"""
+
+
 def test_write_assets_writes_every_size(tmp_path: Path) -> None:
     written = write_assets(tmp_path / "out", sizes=(16, 22))
     assert [p.name for p in written] == ["porttray-16.png", "porttray-22.png"]
     with Image.open(written[1]) as image:
         assert image.tobytes() == render(0, size=22).tobytes()
+
+
+NOTIFICATION_ICON_AGAIN = """
+import sys
+from pathlib import Path
+from tray.icons import notification_icon
+print(notification_icon(Path(sys.argv[1])), "PIL.PngImagePlugin" in sys.modules)
+"""
+
+
+def test_the_notification_icon_is_written_once_and_then_only_read(tmp_path: Path) -> None:
+    (tmp_path / "porttray-64.png").write_bytes(b"an icon of an earlier porttray")
+    (tmp_path / "porttray-64-00000000.png").write_bytes(b"another one")
+    path = notification_icon(tmp_path)
+    assert path is not None and path.parent == tmp_path
+    with Image.open(path) as written:
+        assert ImageChops.difference(written.convert("RGBA"), render(0, size=64)).getbbox() is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # the stale ones are gone
+    again = subprocess.run(
+        [sys.executable, "-c", NOTIFICATION_ICON_AGAIN, str(tmp_path)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.stdout.split() == [str(path), "False"]  # found by name: no PNG encoder loaded

@@ -83,8 +83,19 @@ def test_ids_follow_keys_across_rebuilds_and_are_never_reused() -> None:
     assert again[":4000  node"] == by_label[":4000  node"]
     assert again["Quit"] == by_label["Quit"]
     assert again[":5000  node"] not in labels(first)  # a new server never takes an old id
-    assert labels(third) == {k: v for k, v in labels(first).items() if k in labels(third)}
     assert len(set(index(second))) == len(list(second.walk()))
+    back = {v: k for k, v in labels(third).items()}
+    assert back["Quit"] == by_label["Quit"]
+    # a server that went and came back is new to the menu: new ids, none ever used before
+    returned = {k for k, v in labels(third).items() if v not in {"Quit", "Pause", "-"}}
+    assert not returned & (set(labels(first)) | set(labels(second)))
+
+
+def test_ids_keep_only_the_keys_of_the_current_menu() -> None:
+    ids = Ids()
+    for port in range(3000, 3200):  # servers that come and go, one at a time
+        root = build(menu(server(port)), ids)
+        assert len(ids) == len(list(root.walk())) - 1  # every entry but the root, no more
 
 
 def test_entries_without_keys_and_duplicate_keys_get_distinct_ids() -> None:

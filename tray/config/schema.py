@@ -8,7 +8,6 @@ for the files people write by hand and falls back to the nearest header for exot
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
@@ -199,6 +198,8 @@ def _port_range(value: object, where: Where) -> tuple[int, int]:
 def _no_unknown_keys(data: dict[str, object], known: tuple[str, ...], at: Where) -> None:
     for key in data:
         if key not in known:
+            import difflib  # only for a settings file with a mistake in it
+
             close = difflib.get_close_matches(key, known, n=1)
             hint = f'did you mean "{close[0]}"?' if close else f"expected one of {', '.join(known)}"
             raise _Bad((*at, key), f"unknown key; {hint}")

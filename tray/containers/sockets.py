@@ -8,7 +8,6 @@ porttray talks to nothing but this machine.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -75,6 +74,8 @@ def _context(env: Mapping[str, str], home: Path | None) -> Located | None:
         name = config.get("currentContext") if isinstance(config, dict) else None
     if not isinstance(name, str) or name in ("", "default"):
         return None
+    import hashlib  # only for a named context: most runs never load it
+
     digest = hashlib.sha256(name.encode()).hexdigest()
     meta = _read_json(config_dir / "contexts" / "meta" / digest / "meta.json")
     host = _endpoint(meta)

@@ -11,6 +11,10 @@ so a title split across chunks is still found; reading stops early once the body
 title has ended, or the response is a redirect. Silence until the deadline says nothing about the
 protocol (a dev server may be busy compiling), so it leaves `protocol` unknown; bytes that are not
 HTTP make it "other".
+
+TLS is tried when the plain reply hints at it. A server that only closed without a byte is sent a
+ClientHello as bytes first (`tls_hello`): `ssl`, and OpenSSL with it, loads only for a server that
+answers in TLS.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from tray import __version__
 from tray.identify.http_parse import Response, clean, enough, parse, title_of
+from tray.identify.tls_hello import client_hello, is_tls_record
 from tray.model import Identity
 
 logger = logging.getLogger(__name__)
@@ -73,6 +78,27 @@ class _Target:
                 sock.settimeout(_left(self.deadline))
                 sock.do_handshake()
                 return self._exchange(sock, path)
+
+    def answers_tls(self) -> bool:
+        """Whether a ClientHello gets a TLS record back; asked in bytes, so a server that is not
+        TLS after all never costs the tray OpenSSL (see `tray.identify.tls_hello`)."""
+        family = socket.AF_INET6 if ":" in self.ip else socket.AF_INET
+        head = b""
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as raw:
+                raw.settimeout(_left(self.deadline))
+                raw.connect((self.ip, self.port))
+                raw.settimeout(_left(self.deadline))
+                raw.sendall(client_hello())
+                while len(head) < 3:
+                    raw.settimeout(_left(self.deadline))
+                    chunk = raw.recv(3 - len(head))
+                    if not chunk:
+                        break
+                    head += chunk
+        except OSError:  # refused, reset, or no answer within the budget
+            pass
+        return is_tls_record(head)
 
     def _exchange(self, sock: socket.socket, path: str) -> _Reply:
         request = (
@@ -139,6 +165,8 @@ def _probe(target: _Target, path: str, *, tls_first: bool) -> Identity:
         return Identity()  # refused, or no connection within the budget: nothing learned
     if not _hints_tls(reply):
         return _follow(target, reply, tls=False, path=path)
+    if not reply.data and not target.answers_tls():
+        return Identity(protocol="other")  # it closes on a ClientHello too: not TLS
     try:
         return _follow(target, target.fetch(path, tls=True), tls=True, path=path)
     except OSError:
@@ -194,7 +222,7 @@ def _maybe_http(reply: _Reply) -> bool:
 def _hints_tls(reply: _Reply) -> bool:
     """A TLS record back, a close without a byte, or a 400 complaining about HTTPS."""
     data = reply.data
-    if data[:1] in (b"\x15", b"\x16") and data[1:2] == b"\x03":
+    if is_tls_record(data):
         return True
     if not data:
         return not reply.timed_out

@@ -3,7 +3,8 @@
 pystray stays the menu API: porttray builds `pystray.Menu`/`MenuItem` as on every platform and
 pystray's setters (icon, title, visible, update_menu, stop) drive this class. `_run` owns the main
 thread with an asyncio loop (dbus-fast), installs SIGTERM/SIGINT handlers on it (no GLib) and
-calls `_mark_ready()` once the item is exported. Calls from other threads are handed to the loop
+calls `_mark_ready()` once the item is exported; the notifier runs on that loop too
+(`asyncio_loop`). Calls from other threads are handed to the loop
 with `call_soon_threadsafe`; a menu refresh that is already queued is not queued again.
 
 Import pystray with `PYSTRAY_BACKEND=dummy` first (see `tray.backend.load_pystray`): only
@@ -58,6 +59,12 @@ class SniIcon(_base.Icon):  # type: ignore[misc]
 
     # what porttray calls beyond pystray's API
 
+    @property
+    def asyncio_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop the item runs on, once it runs: others with D-Bus work may share it."""
+        loop = self._loop
+        return loop if loop is not None and loop.is_running() else None
+
     def draw(self, count: int, *, exposed: bool = False, paused: bool = False) -> None:
         """Show porttray's badge icon, every size drawn natively (instead of `icon = image`)."""
         self._badge = (count, exposed, paused)
@@ -98,6 +105,7 @@ class SniIcon(_base.Icon):  # type: ignore[misc]
             for signo in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signo)
             self._loop = None
+            _cancel_the_rest(loop)
             loop.close()
 
     def _run_detached(self) -> None:
@@ -175,6 +183,16 @@ class SniIcon(_base.Icon):  # type: ignore[misc]
     def _secondary(self) -> None:
         if self.on_secondary is not None:
             self.on_secondary()
+
+
+def _cancel_the_rest(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what still runs on the loop (a notification under way at Quit), as asyncio.run
+    does, so no task is destroyed while pending."""
+    rest = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in rest:
+        task.cancel()
+    if rest:
+        loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
 
 
 def _specs(menu: Any, order: list[Any]) -> tuple[layout.Spec, ...]:

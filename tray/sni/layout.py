@@ -2,9 +2,9 @@
 
 Hosts rebuild (and close) an open menu when ids change, and refetch the layout only when the
 revision changes. So every entry gets its id from its key ("<server>/<role>", or a label path for
-entries without one) through `Ids`, a mapping that only grows; `diff` then sorts a change into
-"structure" (a new revision and one LayoutUpdated for the lowest parent that covers it), "only
-properties" (ItemsPropertiesUpdated with just the changed values) or nothing at all.
+entries without one) through `Ids`, which keeps it while the entry stays; `diff` then sorts a
+change into "structure" (a new revision and one LayoutUpdated for the lowest parent that covers
+it), "only properties" (ItemsPropertiesUpdated with just the changed values) or nothing at all.
 """
 
 from __future__ import annotations
@@ -64,11 +64,14 @@ class Node:
 
 
 class Ids:
-    """Keys → dbusmenu ids. Grows only: a key keeps its id for as long as porttray runs, and an
-    id is never reused for another key, so a click on an entry that has gone finds nothing."""
+    """Keys → dbusmenu ids. A key keeps its id for as long as its entry stays in the menu, and an
+    id is never reused, so a click on an entry that has gone finds nothing. Only the keys of the
+    current menu are kept: servers come and go all day, and a map of every key ever shown would
+    grow for as long as porttray runs (an entry that comes back gets a new id)."""
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
+        self._last = 0
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -77,8 +80,14 @@ class Ids:
         """The id of `key`, given a new one the first time."""
         found = self._ids.get(key)
         if found is None:
-            found = self._ids[key] = len(self._ids) + 1
+            self._last += 1
+            found = self._ids[key] = self._last
         return found
+
+    def keep(self, keys: set[str]) -> None:
+        """Forget every key but `keys` (the entries of the menu just built)."""
+        if len(self._ids) > len(keys):
+            self._ids = {key: id_ for key, id_ in self._ids.items() if key in keys}
 
 
 def escape(label: str) -> str:
@@ -112,7 +121,9 @@ def build(specs: tuple[Spec, ...], ids: Ids) -> Node:
     """The whole tree under the root (id 0), every entry with its stable id."""
     seen: set[str] = set()
     root_props: Props = (("children-display", "submenu"),)
-    return Node(ROOT, root_props, _children(specs, "", ids, seen))
+    root = Node(ROOT, root_props, _children(specs, "", ids, seen))
+    ids.keep(seen)
+    return root
 
 
 def _children(specs: tuple[Spec, ...], path: str, ids: Ids, seen: set[str]) -> tuple[Node, ...]:
