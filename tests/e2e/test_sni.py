@@ -3,11 +3,15 @@ needs, one registration per watcher, and errors (not crashes) for a host's bad c
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from jeepney import DBusAddress
+from jeepney import DBusAddress, new_method_call
+from jeepney.io.blocking import open_dbus_connection
+from jeepney.wrappers import unwrap_msg
 
 from tests.conftest import wait_for
 from tests.helpers.servers import http_server
@@ -203,3 +207,42 @@ def test_activate_fails_so_hosts_show_the_menu_and_accessible_descriptions_exist
     assert tray.desktop.tray.item_property("AttentionAccessibleDesc", tray.item) == title
     assert tray.proc.poll() is None
     tray.wait_for_label("Quit porttray")
+
+
+def test_a_host_that_fetches_a_level_at_a_time_learns_when_its_submenu_is_stale(
+    tray: Tray, tmp_path: Path
+) -> None:
+    """Plasma fetches each submenu apart (GetLayout(id, 1)) and again only when AboutToShow
+    says so; a LayoutUpdated for the whole menu makes it refetch the top level only. A server
+    that closes changes the top level and Recently closed at once."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with http_server(tmp_path / "a") as (_, first):
+        tray.wait_for_label(f":{first} ")
+    tray.wait_for_label("Recently closed")
+    recent = tray.find("Recently closed")
+    assert recent is not None, tray.layout().render()
+    address = menu(tray)
+    with contextlib.closing(open_dbus_connection(tray.desktop.bus_address)) as plasma:
+
+        def call(method: str, signature: str, *body: Any) -> Any:
+            msg = new_method_call(address, method, signature, body)
+            return unwrap_msg(plasma.send_and_get_reply(msg, timeout=5))
+
+        call("GetLayout", "iias", 0, 1, [])
+        call("GetLayout", "iias", recent.id, 1, [])
+        assert call("AboutToShow", "i", recent.id) == (False,)
+        with http_server(tmp_path / "b") as (_, second):
+            tray.wait_for_label(f":{second} ")
+        assert wait_for(lambda: f":{second} " in gone_under(tray, recent.id), 10, 0.1)
+        assert call("AboutToShow", "i", recent.id) == (True,)
+        stale, unknown = call("AboutToShowGroup", "ai", [recent.id, 987654])
+        assert recent.id in stale and unknown == [987654]
+        _revision, raw = call("GetLayout", "iias", recent.id, 1, [])
+        assert any(f":{second} " in str(child[1][1]["label"][1]) for child in raw[2])
+        assert call("AboutToShow", "i", recent.id) == (False,)
+
+
+def gone_under(tray: Tray, entry: int) -> str:
+    node = tray.layout().find(lambda n: n.id == entry)
+    return "" if node is None else "\n".join(c.text for c in node.children)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from tray.sni.layout import Change, Ids, Node, Spec, build, diff, escape, index, props_of
+from tray.sni.layout import (
+    Change,
+    Ids,
+    Node,
+    Served,
+    Spec,
+    build,
+    diff,
+    escape,
+    index,
+    props_of,
+)
 
 
 def server(port: int, label: str | None = None) -> Spec:
@@ -167,3 +178,56 @@ def test_diff_reports_removed_properties_and_covers_two_changed_submenus_by_thei
         ids,
     )
     assert diff(a, b).layout_parent == 0
+
+
+def test_a_submenu_fetched_alone_is_stale_once_it_changes_under_a_whole_menu_update() -> None:
+    """A host that fetches a level at a time keeps its submenus when the top level changes."""
+    ids = Ids()
+    old = build(menu(server(3000)), ids)
+    served = Served()
+    entry = old.children[0]
+    assert served.stale("plasma", entry)  # never fetched
+    served.serve("plasma", old, 1)
+    served.serve("plasma", entry, 1)
+    assert not served.stale("plasma", old) and not served.stale("plasma", entry)
+    more = (*(server(3000).children or ()), Spec("Stop", key="3000:1/stop"))
+    new = build(menu(server(4000), Spec(":3000  node", key="3000:1/server", children=more)), ids)
+    assert diff(old, new).layout_parent == 0
+    served.serve("plasma", new, 1)  # the host refetches the top level only
+    assert served.stale("plasma", index(new)[entry.id])
+    served.serve("gtk", new, -1)
+    assert not served.stale("gtk", index(new)[entry.id])
+
+
+def test_served_forgets_the_oldest_callers() -> None:
+    tree = build(menu(server(3000)), Ids())
+    served = Served()
+    for n in range(40):
+        served.serve(f":1.{n}", tree, -1)
+    assert not served.stale(":1.39", tree)
+    assert served.stale(":1.0", tree)
+
+
+def test_a_fetch_of_one_level_names_the_submenus_below_it_the_caller_lacks() -> None:
+    tree = build(menu(server(3000), server(4000)), Ids())
+    served = Served()
+    first, second = tree.children[0], tree.children[1]
+    served.serve("plasma", tree, 1)
+    assert served.behind("plasma", tree, 1) == [first.id, second.id]
+    served.serve("plasma", first, 1)
+    assert served.behind("plasma", first, 1) == []  # its entries have no submenus
+    assert served.behind("plasma", tree, 1) == [second.id]
+    assert served.behind("gtk", tree, -1) == []
+
+
+def test_a_property_update_the_host_was_sent_keeps_its_copy_current() -> None:
+    ids = Ids()
+    old = build(menu(server(3000)), ids)
+    served = Served()
+    served.serve("plasma", old, 1)
+    new = build(menu(server(3000, ":3000  renamed"), paused=True), ids)
+    change = diff(old, new)
+    assert change.layout_parent is None and change.updated
+    assert served.stale("plasma", new)
+    served.apply(change)
+    assert not served.stale("plasma", new)

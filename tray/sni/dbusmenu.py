@@ -5,10 +5,20 @@ into a call of `on_click(id)`; what changed is `layout.diff`'s business, what a 
 the app's. Every method runs on the asyncio loop. Bad requests (unknown ids, a parent
 that has gone) get a D-Bus error back; wrong argument types never reach here (dbus-fast answers
 UnknownMethod for a wrong signature). Each kind of bad request is logged once.
+
+Hosts that fetch one level at a time (Plasma 5.27: `GetLayout(id, 1)`) would fetch a submenu
+only as it opens, show it empty, and place it by that empty size (off the screen's edge when
+the tray is in a corner); they refetch only the level a LayoutUpdated names and keep the
+submenus they have below it. So the menu remembers, per caller, what it served of each level:
+right after such a fetch it sends LayoutUpdated (same revision: hosts that fetched everything
+ignore it) for each submenu just below it that the caller lacks or has stale, so the host fills
+them in before they open; and AboutToShow answers True for a level that changed since. `caller`
+is set by the session before each call to the menu is dispatched.
 """
 
 # No `from __future__ import annotations`: dbus-fast reads these annotations at class creation.
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -18,7 +28,7 @@ from dbus_fast.annotations import DBusInt32, DBusSignature, DBusStr, DBusUInt32,
 from dbus_fast.errors import DBusError
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_property, dbus_signal
 
-from tray.sni.layout import ROOT, SIGNATURES, Change, Node, Props, index
+from tray.sni.layout import ROOT, SIGNATURES, Change, Node, Props, Served, index
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +74,9 @@ class Menu(ServiceInterface):
         self._nodes = index(self._root)
         self.revision = 1
         self._complained: set[str] = set()
+        self.caller = ""
+        """The unique bus name of whoever makes the call being dispatched ("" if unknown)."""
+        self._served = Served()
 
     def replace(self, root: Node, change: Change) -> None:
         """Serve `root` from now on and tell hosts: LayoutUpdated and/or ItemsPropertiesUpdated."""
@@ -72,6 +85,7 @@ class Menu(ServiceInterface):
             updated = [[i, variants(props)] for i, props in change.updated]
             removed = [[i, list(names)] for i, names in change.removed]
             self.ItemsPropertiesUpdated(updated, removed)
+            self._served.apply(change)
         if change.layout_parent is not None:
             self.revision += 1
             self.LayoutUpdated(self.revision, change.layout_parent)
@@ -94,7 +108,17 @@ class Menu(ServiceInterface):
     def GetLayout(
         self, parentId: DBusInt32, recursionDepth: DBusInt32, propertyNames: Strs
     ) -> Layout:
-        return [self.revision, serialize(self._node(parentId), recursionDepth, propertyNames)]
+        node = self._node(parentId)
+        self._served.serve(self.caller, node, recursionDepth)
+        behind = self._served.behind(self.caller, node, recursionDepth)
+        if behind:  # after the reply has gone out, so the host knows those entries by then
+            asyncio.get_running_loop().call_soon(self._announce, behind)
+        return [self.revision, serialize(node, recursionDepth, propertyNames)]
+
+    def _announce(self, ids: list[int]) -> None:
+        for item_id in ids:
+            if item_id in self._nodes:
+                self.LayoutUpdated(self.revision, item_id)
 
     @dbus_method()
     def GetGroupProperties(self, ids: Ints, propertyNames: Strs) -> Groups:
@@ -132,12 +156,24 @@ class Menu(ServiceInterface):
 
     @dbus_method()
     def AboutToShow(self, id: DBusInt32) -> Annotated[bool, DBusSignature("b")]:
-        self._node(id)
-        return False  # submenus are exported eagerly: nothing to fetch
+        return bool(self._refetch([self._node(id).id]))
 
     @dbus_method()
     def AboutToShowGroup(self, ids: Ints) -> TwoInts:
-        return [[], [i for i in ids if i not in self._nodes]]
+        return [
+            self._refetch([i for i in ids if i in self._nodes]),
+            [i for i in ids if i not in self._nodes],
+        ]
+
+    def _refetch(self, ids: list[int]) -> list[int]:
+        """Those of `ids` whose submenus the caller has stale. To a host that fetches a level
+        at a time each also gets a LayoutUpdated after the reply: Plasma, told to refetch by
+        AboutToShow, ignores the next LayoutUpdated for that submenu (it expects one sent with
+        the reply), which must not be a real one."""
+        stale = [i for i in ids if self._served.stale(self.caller, self._nodes[i])]
+        if stale and self._served.partial(self.caller):
+            asyncio.get_running_loop().call_soon(self._announce, stale)
+        return stale
 
     @dbus_property(access=PropertyAccess.READ)
     def Version(self) -> DBusUInt32:

@@ -78,6 +78,7 @@ class Session:
         )
         await bus_call(bus, DBUS, "AddMatch", "s", [rule])
         bus.add_message_handler(self._on_message)
+        bus.add_message_handler(self._note_caller)
         self._bus, self._watcher_owner = bus, ""
         if self._wanted:
             await self._register_with_current()
@@ -97,6 +98,12 @@ class Session:
             logger.info("no StatusNotifierWatcher yet; the icon appears when a panel starts one")
             return
         await self._register(str(reply.body[0]))
+
+    def _note_caller(self, msg: Message) -> None:
+        """Tell the menu who calls it: dbus-fast runs message handlers just before it dispatches
+        the call to the exported method, on the same loop turn."""
+        if msg.message_type == MessageType.METHOD_CALL and msg.path == MENU_PATH:
+            self._menu.caller = msg.sender or ""
 
     def _on_message(self, msg: Message) -> None:
         if msg.message_type != MessageType.SIGNAL or msg.member != "NameOwnerChanged":
