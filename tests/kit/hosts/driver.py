@@ -61,10 +61,19 @@ class HostTray:
 
         if not wait_for(settled, timeout, 0.3):
             raise TimeoutError(f"no icon appeared in the tray area {area} within {timeout} s")
-        box = last[0]
-        assert box is not None
+        return self.relocate()
+
+    def relocate(self) -> Box:
+        """Where the icon is now: a tray may later show another icon and move porttray's
+        (Plasma shows its clipboard's once something was copied). The pointer is parked first."""
+        area = self.session.tray_area()
+        self.session.park_pointer()
         now = self.session.screenshot().crop(area)
-        box = porttray_blob(ImageChops.difference(now, self.baseline), now, box)
+        diff = ImageChops.difference(now, self.baseline)
+        box = diff.getbbox()
+        if box is None:
+            raise TimeoutError(f"porttray's icon is gone from the tray area {area}")
+        box = porttray_blob(diff, now, box)
         self.icon = (area[0] + box[0], area[1] + box[1], area[0] + box[2], area[1] + box[3])
         return self.icon
 
@@ -73,7 +82,7 @@ class HostTray:
 
     def settled_icon(self, timeout: float = 10.0) -> Image.Image:
         """The icon once two looks half a second apart agree (a redraw may be under way)."""
-        self.session.park_pointer()
+        self.relocate()
         last: list[Image.Image | None] = [None]
 
         def same() -> bool:
@@ -96,7 +105,7 @@ class HostTray:
         The pointer goes there first, and if no menu came it leaves and comes back before the
         next click, as a person's would: a panel can drop a click that arrives before it has
         seen the pointer enter its button."""
-        left, top, right, bottom = self.icon
+        left, top, right, bottom = self.relocate()
         x, y = (left + right) // 2, (top + bottom) // 2
         for attempt in range(1, attempts + 1):
             self.session.point(x, y)

@@ -4,8 +4,9 @@ A Plasma session starts these itself; here each is started by hand because the t
 activates nothing: kactivitymanagerd and kglobalaccel5 (plasmashell refuses to load its shell
 without the activity manager), kded5 with the watcher module loaded over D-Bus, then plasmashell
 with software rendering. Plasma brings its own notification server, so dunst is not started.
-Qt menus are override-redirect windows (seen by `X11Session.popups`); Qt submenus ignore
-synthetic hover under Xvfb, so entries are picked with keys.
+Qt menus are override-redirect windows (seen by `X11Session.popups`). Qt submenus ignore
+synthetic hover under Xvfb, so entries are picked with keys, once Plasma has fetched the
+submenu (it fetches each submenu with a GetLayout of its own).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from jeepney.io.blocking import open_dbus_connection
 
 from tests.kit.hosts.session import WATCHER
 from tests.kit.hosts.x11 import X11Session
+from tests.kit.sni_host import MenuNode
 from tests.kit.wait import wait_for
 
 RENDERING = {
@@ -101,3 +103,23 @@ class KdeHost(X11Session):
         assert panel is not None, "the Plasma panel is gone"
         left, top, right, bottom = panel
         return (left + right) // 2, top, right, bottom
+
+    def open_submenu(self, layout: MenuNode, port: int) -> None:
+        self.wait_for_submenu(layout, port)
+        super().open_submenu(layout, port)
+
+    def pick(self, layout: MenuNode, port: int, label: str) -> bool:
+        self.wait_for_submenu(layout, port)
+        return super().pick(layout, port, label)
+
+    def wait_for_submenu(self, layout: MenuNode, port: int, timeout: float = 10.0) -> None:
+        """Wait until Plasma has fetched the server's submenu (a GetLayout of its own)."""
+        assert self.traffic is not None
+        entry = next(n for n in layout.children if n.text.startswith(f":{port} "))
+        wanted = {c.id for c in entry.children}
+
+        def fetched(view: MenuNode) -> bool:
+            node = view.find(lambda n: n.id == entry.id)
+            return node is not None and wanted <= {c.id for c in node.children}
+
+        self.traffic.wait_for_layout(fetched, timeout)

@@ -36,7 +36,7 @@ class HostProgram(StackProcess):
         """The live processes of its group (the program itself and what it started)."""
         found = []
         for proc in psutil.process_iter():
-            with contextlib.suppress(psutil.Error):
+            with contextlib.suppress(psutil.Error, ProcessLookupError):  # it just exited
                 if os.getpgid(proc.pid) == self.pid and proc.status() != psutil.STATUS_ZOMBIE:
                     found.append(proc)
         return found

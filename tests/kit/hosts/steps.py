@@ -30,7 +30,7 @@ def backend(session: HostSession) -> str:
 def left_click_opens_the_menu(tray: HostTray) -> None:
     session = tray.session
     with session.step("a left click on the icon opens the menu"):
-        left, top, right, bottom = tray.icon
+        left, top, right, bottom = tray.relocate()
         x, y = (left + right) // 2, (top + bottom) // 2
         session.point(x, y)
         opened = False

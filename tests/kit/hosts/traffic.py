@@ -6,13 +6,18 @@ answered with is exactly what it shows. The monitor records those calls, the rep
 `GetLayout` (parsed into `MenuNode` trees), the item's `LayoutUpdated` signals and every
 `RegisterStatusNotifierItem` call, so a test can ask "did the host open the menu after the click,
 and what did it get?" without trusting pixels alone.
+
+Hosts fetch differently: GTK hosts and GNOME take the whole tree in one `GetLayout(0, -1)`;
+Plasma takes one level at a time (`GetLayout(id, 1)`: the top level when the menu is first built
+or changes, a submenu only when it opens) and keeps the submenus it already has when it refetches
+a level above them. So what a host shows is the fetched layouts merged in order (`host_views`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from jeepney import HeaderFields, MessageType
@@ -74,19 +79,37 @@ class MenuTraffic:
     def wait_for_layout(
         self, predicate: Callable[[MenuNode], bool], timeout: float, since: int = 0
     ) -> MenuNode:
-        """The newest layout a host fetched after `since` that satisfies `predicate`."""
+        """The newest menu a host had after a fetch answered since `since` that satisfies
+        `predicate` (see `host_views`)."""
 
         def found() -> MenuNode | None:
-            layouts = [c.layout for c in self.calls("GetLayout", since) if c.layout is not None]
-            return next((lay for lay in reversed(layouts) if predicate(lay)), None)
+            return next((lay for lay in reversed(self.host_views(since)) if predicate(lay)), None)
 
         if not wait_for(lambda: found() is not None, timeout, 0.05):
-            fetched = [c.layout for c in self.calls("GetLayout", since) if c.layout]
-            last = fetched[-1].render() if fetched else "(the host fetched no layout)"
+            views = self.host_views(since)
+            last = views[-1].render() if views else "(the host fetched no layout)"
             raise TimeoutError(f"no fetched layout matched within {timeout} s; last:\n{last}")
         layout = found()
         assert layout is not None
         return layout
+
+    def host_views(self, since: int = 0) -> list[MenuNode]:
+        """The menu as its host had it after each answered `GetLayout` from mark `since` on:
+        every answer that host got so far (before `since` too) merged in order by `merge`."""
+        with self._lock:
+            seen = list(enumerate(self._seen))
+        known: dict[str, MenuNode] = {}
+        views = []
+        for index, call in seen:
+            if call.member != "GetLayout" or call.layout is None:
+                continue
+            merged = merge(known.get(call.sender), call.layout, int(call.body[1]))
+            if merged is None:
+                continue
+            known[call.sender] = merged
+            if index >= since:
+                views.append(merged)
+        return views
 
     def opened(self, since: int = 0) -> list[Call]:
         """The AboutToShow and AboutToShowGroup calls (a host opening a menu) after `since`."""
@@ -137,3 +160,28 @@ class MenuTraffic:
                 self._seen[index] = Call(
                     call.member, call.sender, call.destination, call.body, parse_layout(msg.body[1])
                 )
+
+
+def merge(known: MenuNode | None, fetched: MenuNode, depth: int) -> MenuNode | None:
+    """`known` (the menu a host has) after it fetched the subtree `fetched`, `depth` levels
+    deep (-1: all of it): that subtree replaces the node with its id; below the depth the
+    fetch reached, the host keeps the children it had for the same ids. None while the host
+    has no top level to attach a submenu to."""
+    before = {} if known is None else {n.id: n for n in known.walk()}
+
+    def graft(node: MenuNode, levels: int) -> MenuNode:
+        if levels == 0:
+            kept = before.get(node.id)
+            return replace(node, children=kept.children if kept is not None else ())
+        return replace(node, children=tuple(graft(c, levels - 1) for c in node.children))
+
+    subtree = graft(fetched, depth) if depth >= 0 else fetched
+    if known is None or fetched.id == known.id:
+        return subtree if known is not None or fetched.id == 0 else None
+
+    def put(node: MenuNode) -> MenuNode:
+        if node.id == subtree.id:
+            return subtree
+        return replace(node, children=tuple(put(c) for c in node.children))
+
+    return put(known)

@@ -74,16 +74,21 @@ class X11Session(HostSession):
         return named_window(self.run("xwininfo", "-root", "-tree"), name)
 
     def popups(self) -> list[Geometry]:
-        """Mapped override-redirect windows taller than a tooltip, dunst's excepted: open menus."""
+        """Mapped override-redirect windows taller than a tooltip, notifications excepted (dunst's,
+        and Plasma's, which say they are): open menus."""
         conn = display.Display(self.display)
         try:
             found = []
+            kind = conn.intern_atom("_NET_WM_WINDOW_TYPE")
+            notification = conn.intern_atom("_NET_WM_WINDOW_TYPE_NOTIFICATION")
             for win in conn.screen().root.query_tree().children:
                 attrs = win.get_attributes()
                 if attrs.map_state != X.IsViewable or not attrs.override_redirect:
                     continue
                 geo = win.get_geometry()
-                if min(geo.width, geo.height) >= MENU_MIN_SIZE and not _is_dunst(win):
+                if min(geo.width, geo.height) < MENU_MIN_SIZE or _is_dunst(win):
+                    continue
+                if notification not in _atoms(win, kind):
                     found.append((geo.x, geo.y, geo.width, geo.height))
             return found
         finally:
@@ -107,6 +112,15 @@ def _is_dunst(win: object) -> bool:
     except Exception:  # the window went away meanwhile
         return False
     return bool(wm_class) and "Dunst" in wm_class
+
+
+def _atoms(win: object, name: int) -> list[int]:
+    """An atom-list property of a window (empty if it has none or went away)."""
+    try:
+        prop = win.get_full_property(name, X.AnyPropertyType)  # type: ignore[attr-defined]
+    except Exception:  # the window went away meanwhile
+        return []
+    return list(prop.value) if prop is not None else []
 
 
 def named_window(tree: str, name: str) -> Geometry | None:
