@@ -61,20 +61,27 @@ class HostTray:
 
         if not wait_for(settled, timeout, 0.3):
             raise TimeoutError(f"no icon appeared in the tray area {area} within {timeout} s")
-        return self.relocate()
+        box = last[0]
+        assert box is not None
+        now = self.session.screenshot().crop(area)
+        box = porttray_blob(ImageChops.difference(now, self.baseline), now, box)
+        self.icon = (area[0] + box[0], area[1] + box[1], area[0] + box[2], area[1] + box[3])
+        return self.icon
 
     def relocate(self) -> Box:
         """Where the icon is now: a tray may later show another icon and move porttray's
-        (Plasma shows its clipboard's once something was copied). The pointer is parked first."""
+        (Plasma shows its clipboard's once something was copied), and the rest of the panel
+        changes too (the clock), so it is found by its blue, in the row it was found in, with
+        the size it had. The pointer is parked first."""
+        left, top, right, bottom = self.icon
         area = self.session.tray_area()
         self.session.park_pointer()
-        now = self.session.screenshot().crop(area)
-        diff = ImageChops.difference(now, self.baseline)
-        box = diff.getbbox()
-        if box is None:
-            raise TimeoutError(f"porttray's icon is gone from the tray area {area}")
-        box = porttray_blob(diff, now, box)
-        self.icon = (area[0] + box[0], area[1] + box[1], area[0] + box[2], area[1] + box[3])
+        row = self.session.screenshot().crop((area[0], top, area[2], bottom))
+        found = bluest_run(row)
+        if found is not None:
+            middle = area[0] + (found[0] + found[1]) // 2
+            left = middle - (right - left) // 2
+            self.icon = (left, top, left + self.icon[2] - self.icon[0], bottom)
         return self.icon
 
     def icon_image(self) -> Image.Image:
@@ -160,12 +167,31 @@ def porttray_blob(diff: Image.Image, now: Image.Image, box: Box) -> Box:
             start = None
 
     def blue(run: tuple[int, int]) -> int:
-        raw = now.crop((run[0], box[1], run[1], box[3])).convert("RGB").tobytes()
-        pixels = zip(raw[0::3], raw[1::3], raw[2::3], strict=True)
-        return sum(1 for r, g, b in pixels if b > 180 and r < 110 and 60 < g < 170)
+        return _blue(now.crop((run[0], box[1], run[1], box[3])))
 
     best = max(runs, key=blue, default=(box[0], box[2]))
     return best[0], box[1], best[1], box[3]
+
+
+def _blue(image: Image.Image) -> int:
+    """How many of the image's pixels are porttray's blue."""
+    raw = image.convert("RGB").tobytes()
+    pixels = zip(raw[0::3], raw[1::3], raw[2::3], strict=True)
+    return sum(1 for r, g, b in pixels if b > 180 and r < 110 and 60 < g < 170)
+
+
+def bluest_run(row: Image.Image) -> tuple[int, int] | None:
+    """Of the runs of columns of `row` that hold porttray's blue, the one with the most; None
+    when there is none."""
+    counts = [_blue(row.crop((x, 0, x + 1, row.height))) for x in range(row.width)]
+    runs, start = [], None
+    for x, count in enumerate([*counts, 0]):
+        if count and start is None:
+            start = x
+        elif not count and start is not None:
+            runs.append((start, x))
+            start = None
+    return max(runs, key=lambda run: sum(counts[run[0] : run[1]]), default=None)
 
 
 def selectable(node: MenuNode) -> list[MenuNode]:

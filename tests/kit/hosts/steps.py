@@ -55,7 +55,15 @@ def a_server_added_to_the_open_menu(tray: HostTray, tmp_path: Path) -> Iterator[
     """With one server listed, open the menu, start a second server and wait until the host
     has the new menu (or, on XEmbed, porttray lists the server); yields the menu as it was."""
     session = tray.session
-    with listed(tray, tmp_path / "first"):
+    with listed(tray, tmp_path / "first") as first:
+        with session.step("servers of earlier tests have left the menu"):
+            # Else one leaving while the menu is open would undo the new server's row.
+            def alone() -> bool:
+                rows = [n.text for n in session.current_layout().children]
+                mine = [t for t in rows if f":{first} " in t]
+                return [t for t in rows if t.startswith(":")] == mine
+
+            assert wait_for(alone, 20, 0.3), session.current_layout().render()
         with session.step("open the menu"):
             tray.open_menu()
             session.park_pointer()
