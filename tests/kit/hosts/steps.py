@@ -6,6 +6,7 @@ Each step goes through `HostSession.step`, so a failure names the host and the s
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,20 +61,30 @@ def a_server_added_to_the_open_menu(tray: HostTray, tmp_path: Path) -> Iterator[
             tray.open_menu()
             session.park_pointer()
             before = OpenMenu(session.menu_height(), settled_menu_image(session))
-        mark = session.traffic.mark() if session.traffic else 0
-        with serve(tmp_path / "second") as port:
-            if session.traffic is not None and session.item is not None:
-                added = next(
-                    n for n in wait_for_entry(session, port).children if f":{port} " in n.text
-                )
-                with session.step("the host fetches the menu with the new server"):
-                    session.traffic.wait_for_layout(
-                        lambda lay: added.id in {n.id for n in lay.walk()}, 15, mark
-                    )
-            else:
-                wait_for_entry(session, port)
-            yield before
+            assert before.height > 0, "no menu on screen right after it opened"
+        try:
+            yield from _with_second_server(session, tmp_path, before)
+        except BaseException:
+            with contextlib.suppress(Exception):  # a later test must not find it open
+                tray.close_menu()
+            raise
         tray.close_menu()
+
+
+def _with_second_server(
+    session: HostSession, tmp_path: Path, before: OpenMenu
+) -> Iterator[OpenMenu]:
+    mark = session.traffic.mark() if session.traffic else 0
+    with serve(tmp_path / "second") as port:
+        if session.traffic is not None and session.item is not None:
+            added = next(n for n in wait_for_entry(session, port).children if f":{port} " in n.text)
+            with session.step("the host fetches the menu with the new server"):
+                session.traffic.wait_for_layout(
+                    lambda lay: added.id in {n.id for n in lay.walk()}, 15, mark
+                )
+        else:
+            wait_for_entry(session, port)
+        yield before
 
 
 @contextmanager
