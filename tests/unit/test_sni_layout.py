@@ -8,7 +8,6 @@ from tray.sni.layout import (
     Change,
     Ids,
     Node,
-    Served,
     Spec,
     build,
     diff,
@@ -16,6 +15,7 @@ from tray.sni.layout import (
     index,
     props_of,
 )
+from tray.sni.served import Served
 
 
 def server(port: int, label: str | None = None) -> Spec:

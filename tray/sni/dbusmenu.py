@@ -28,7 +28,8 @@ from dbus_fast.annotations import DBusInt32, DBusSignature, DBusStr, DBusUInt32,
 from dbus_fast.errors import DBusError
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_property, dbus_signal
 
-from tray.sni.layout import ROOT, SIGNATURES, Change, Node, Props, Served, index
+from tray.sni.layout import ROOT, SIGNATURES, Change, Node, Props, index
+from tray.sni.served import Served
 
 logger = logging.getLogger(__name__)
 
