@@ -68,6 +68,14 @@ if ((${#missing[@]})); then
     --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Debian 13 and later ship the docker command apart from docker.io, which only recommends it.
+if [[ "$mode" == "--test" ]] && ! command -v docker >/dev/null &&
+  apt-cache show docker-cli >/dev/null 2>&1; then
+  echo "porttray setup: installing docker-cli"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends docker-cli >/dev/null
+fi
+
 venv=$(realpath -m "${PORTTRAY_VENV:-.venv}")
 stamp="$venv/.porttray-installed"
 installed="$(sha256sum pyproject.toml | cut -d' ' -f1) $PWD"  # the last field: spaces allowed
