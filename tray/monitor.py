@@ -198,11 +198,11 @@ class Monitor:
 
     def _described(self, state: AppState, servers: tuple[Server, ...]) -> AppState:
         """`state` with what their processes tell of those `servers` that nothing is known of."""
-        blank = {e.server.key for e in state.entries if e.server.identity == Identity()}
-        if self._describe is None or not blank:
+        describe = self._describe
+        blank = [s for s in servers if (e := state.find(s.key)) and e.server.identity == Identity()]
+        if describe is None or not blank:
             return state
-        found = {s.key: self._describe(s) for s in servers if s.key in blank}
-        return fold.apply_identities(state, found)
+        return fold.apply_identities(state, {s.key: describe(s) for s in blank})
 
     def _probe_unnamed(self, servers: tuple[Server, ...]) -> None:
         for server in servers:

@@ -79,7 +79,7 @@ class ProbePlan:
         """Queue the silent servers whose next try has come."""
         for key, when in list(self._retry.items()):
             if now < when:
-                continue  # looked up only once due: a lookup walks every entry
+                continue
             entry = find(key)
             if entry is None:
                 self.forget(key)

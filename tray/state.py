@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tray.config.schema import DEFAULT, Config, OnOpen
 from tray.model import Closed, Event, Identity, Key, Opened, Restarted, Server
@@ -83,6 +83,8 @@ class AppState:
     """Whether porttray starts at login."""
     orphans: frozenset[Key] = frozenset()
     """Servers whose launcher is gone (see `tray.orphans`), as last checked."""
+    _by_key: dict[Key, Entry] | None = field(default=None, init=False, compare=False, repr=False)
+    """`entries` by key, made on the first `find` (a state is looked up in many times)."""
 
     @property
     def exposed(self) -> bool:
@@ -91,7 +93,10 @@ class AppState:
 
     def find(self, key: Key) -> Entry | None:
         """The entry of a server, if it is still listening."""
-        return next((e for e in self.entries if e.server.key == key), None)
+        if self._by_key is None:  # the first entry of a key wins, as in `entries`' order
+            object.__setattr__(self, "_by_key", {e.server.key: e for e in reversed(self.entries)})
+        assert self._by_key is not None
+        return self._by_key.get(key)
 
 
 def apply_events(
